@@ -1,0 +1,124 @@
+/**
+ * The one error catalogue of herd: every error the API can return has a code here, with its
+ * HTTP status and a message template that says what went wrong and what to do about it.
+ * The daemon, the CLI and the web UI all use these codes; a test checks that the OpenAPI
+ * document lists them.
+ */
+
+/** Parameters a message template may use. */
+export type ErrorParams = Readonly<Record<string, string | number | undefined>>;
+
+interface CatalogueEntry {
+  readonly status: number;
+  readonly message: (p: ErrorParams) => string;
+}
+
+/** Every error code herd's API returns, with its HTTP status and message template. */
+export const errorCatalogue = {
+  validation_failed: {
+    status: 400,
+    message: (p) => `${p.field ? `${p.field}: ` : ''}${p.reason ?? 'the request is not valid'}`,
+  },
+  bad_request: { status: 400, message: (p) => `${p.reason ?? 'the request is not valid'}` },
+  unsupported_media_type: {
+    status: 415,
+    message: (p) => `content type '${p.type}' is not supported; send JSON with content-type: application/json`,
+  },
+  not_found: {
+    status: 404,
+    message: (p) => `${p.kind ?? 'resource'} '${p.name}' does not exist; list them with \`herd ${p.kind ?? 'vm'} list\``,
+  },
+  route_not_found: {
+    status: 404,
+    message: (p) => `no API route ${p.method} ${p.url}; see /api/v1/openapi.json for the routes herd serves`,
+  },
+  name_taken: {
+    status: 409,
+    message: (p) => `a ${p.kind ?? 'resource'} named '${p.name}' already exists; choose another name or delete the existing one`,
+  },
+  action_not_allowed: {
+    status: 409,
+    message: (p) =>
+      `cannot ${p.action} VM '${p.name}' while it is ${p.state}${p.allowed ? `; allowed now: ${p.allowed}` : ''}`,
+  },
+  image_in_use: {
+    status: 409,
+    message: (p) => `image '${p.name}' is used by ${p.users}; delete those VMs first`,
+  },
+  image_unusable: {
+    status: 422,
+    message: (p) => `image '${p.name}' cannot be used: ${p.reason}`,
+  },
+  image_source_invalid: {
+    status: 422,
+    message: (p) => `cannot import '${p.path}': ${p.reason}`,
+  },
+  disk_too_small: {
+    status: 422,
+    message: (p) =>
+      `the root disk must be at least as large as image '${p.image}' (${p.imageSize}); ${p.requested} was requested`,
+  },
+  accel_unavailable: {
+    status: 422,
+    message: (p) => `accelerator '${p.accel}' is not usable on this host (${p.reason}); use accel 'auto' or 'tcg'`,
+  },
+  operation_failed: {
+    status: 500,
+    message: (p) => `${p.kind ?? 'operation'} failed: ${p.reason}`,
+  },
+  qemu_failed: {
+    status: 500,
+    message: (p) => `QEMU could not ${p.action ?? 'start'} VM '${p.name}': ${p.reason}`,
+  },
+  operation_cancelled: {
+    status: 409,
+    message: (p) => `operation ${p.id} was superseded: ${p.reason}`,
+  },
+  timeout: {
+    status: 504,
+    message: (p) => `timed out after ${p.seconds} s waiting for ${p.what}; the operation goes on, follow it with \`herd op wait ${p.id}\``,
+  },
+  internal: {
+    status: 500,
+    message: (p) => `internal error: ${p.reason ?? 'unexpected failure'}; the daemon log has details`,
+  },
+} as const satisfies Record<string, CatalogueEntry>;
+
+/** A code of the error catalogue. */
+export type ErrorCode = keyof typeof errorCatalogue;
+
+/** All error codes, for schemas and docs. */
+export const errorCodes = Object.keys(errorCatalogue) as ErrorCode[];
+
+/** The JSON body of every error response: `{error: {code, message, details}}`. */
+export interface ErrorBody {
+  readonly error: {
+    readonly code: ErrorCode;
+    readonly message: string;
+    readonly details: Readonly<Record<string, unknown>>;
+  };
+}
+
+/** An error of the catalogue, thrown by the daemon and rebuilt by the client from a response. */
+export class HerdError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    readonly details: Readonly<Record<string, unknown>> = {},
+    message?: string,
+  ) {
+    super(message ?? errorCatalogue[code].message(details as ErrorParams));
+    this.name = 'HerdError';
+    this.status = errorCatalogue[code].status;
+  }
+
+  /** The response body for this error. */
+  toBody(): ErrorBody {
+    return { error: { code: this.code, message: this.message, details: this.details } };
+  }
+}
+
+/** Reports whether `value` is an error code of the catalogue. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(errorCatalogue, value);
+}

@@ -1,0 +1,85 @@
+/** Virtual machines: spec (what the user asked for) and status (what herd observed). */
+import { Type, type Static } from '@sinclair/typebox';
+import { desiredStates, vmStates } from '../vm-states.js';
+import { Name, Nullable, Timestamp, Uuid } from './common.js';
+
+/** Accelerator choice: `auto` uses KVM where it really works and TCG otherwise. */
+export const AccelPreference = Type.Union([Type.Literal('auto'), Type.Literal('kvm'), Type.Literal('tcg')]);
+/** Accelerator in use. */
+export const Accel = Type.Union([Type.Literal('kvm'), Type.Literal('tcg')]);
+
+/** What the user asked for. */
+export const VmSpec = Type.Object({
+  cpus: Type.Integer({ minimum: 1, maximum: 64 }),
+  memoryMiB: Type.Integer({ minimum: 32, maximum: 1048576 }),
+  diskBytes: Type.Integer({ minimum: 1 }),
+  image: Type.String(),
+  kernelCmdline: Nullable(Type.String()),
+  accel: AccelPreference,
+});
+
+/** A virtual machine. */
+export const Vm = Type.Object(
+  {
+    id: Uuid,
+    name: Name,
+    state: Type.Union(vmStates.map((s) => Type.Literal(s))),
+    desiredState: Type.Union(desiredStates.map((s) => Type.Literal(s))),
+    accel: Nullable(Accel),
+    pid: Nullable(Type.Integer()),
+    host: Type.String(),
+    spec: VmSpec,
+    status: Type.Object({
+      reason: Nullable(Type.String({ description: 'why the VM is in its state (e.g. why it stopped)' })),
+      lastError: Nullable(Type.String()),
+      startedAt: Nullable(Timestamp),
+      stateChangedAt: Timestamp,
+    }),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  { $id: 'Vm' },
+);
+/** A virtual machine. */
+export type Vm = Static<typeof Vm>;
+
+/** Body of `POST /vms`. */
+export const VmCreate = Type.Object(
+  {
+    name: Name,
+    image: Type.String({ minLength: 1, maxLength: 100 }),
+    cpus: Type.Optional(Type.Integer({ minimum: 1, maximum: 64, default: 1 })),
+    memoryMiB: Type.Optional(Type.Integer({ minimum: 32, maximum: 1048576, default: 256 })),
+    diskBytes: Type.Optional(
+      Type.Integer({ minimum: 1048576, description: 'root disk size; default: the image size' }),
+    ),
+    kernelCmdline: Type.Optional(Type.String({ maxLength: 2048, description: 'for kernel-boot images' })),
+    accel: Type.Optional(AccelPreference),
+    start: Type.Optional(Type.Boolean({ description: 'start the VM once created' })),
+  },
+  { additionalProperties: false, $id: 'VmCreate' },
+);
+/** Body of `POST /vms`. */
+export type VmCreate = Static<typeof VmCreate>;
+
+/** Body of `POST /vms/{id}/actions/stop` (and restart). */
+export const VmStopBody = Type.Object(
+  {
+    force: Type.Optional(Type.Boolean({ description: 'kill at once instead of an ACPI shutdown' })),
+    timeoutSeconds: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 3600, description: 'ACPI shutdown grace before a forced stop (default 60)' }),
+    ),
+  },
+  { additionalProperties: false, $id: 'VmStop' },
+);
+/** Body of a stop action. */
+export type VmStopBody = Static<typeof VmStopBody>;
+
+/** Body of actions that take no options. */
+export const EmptyBody = Type.Object({}, { additionalProperties: false });
+
+/** `GET /vms/{id}/console` (not a WebSocket): the console log. */
+export const ConsoleQuery = Type.Object(
+  { bytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 16777216, description: 'last N bytes (default 64 KiB)' })) },
+  { additionalProperties: false },
+);

@@ -1,0 +1,63 @@
+/**
+ * `herd serve`: runs the daemon in the foreground. The daemon is loaded from its package's
+ * public entry at run time, so the CLI does not depend on it for anything else.
+ */
+import { resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+
+/** The options the daemon's `serve` takes. */
+export interface ServeOptions {
+  readonly dataDir: string;
+  readonly listen: string;
+  readonly accel?: 'auto' | 'kvm' | 'tcg';
+  readonly logLevel?: string;
+}
+
+/** What the CLI uses of `@herd/daemon`. */
+interface DaemonModule {
+  serve(options: ServeOptions): Promise<void>;
+}
+
+/** The daemon package, held in a variable so the CLI need not depend on it to build. */
+const daemonPackage: string = '@herd/daemon';
+
+/** Adds `herd serve` to `program`. */
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run the herd daemon (API server, control loops, VM agent) in the foreground')
+    .addOption(new Option('--data-dir <dir>', 'where herd keeps its database, images and disks').env('HERD_DATA_DIR').default('./var'))
+    .addOption(new Option('--listen <addr>', 'address to serve the API on, HOST:PORT').env('HERD_LISTEN').default('127.0.0.1:8080'))
+    .addOption(
+      new Option('--accel <accel>', 'accelerator for VMs that ask for auto (default: KVM when usable, else TCG)')
+        .choices(['auto', 'kvm', 'tcg'])
+        .env('HERD_ACCEL'),
+    )
+    .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).env('HERD_LOG_LEVEL').default('info'))
+    .action(async (opts: { dataDir: string; listen: string; accel?: ServeOptions['accel']; logLevel: string }) => {
+      const daemon = await loadDaemon();
+      await daemon.serve({
+        dataDir: resolve(opts.dataDir),
+        listen: opts.listen,
+        ...(opts.accel !== undefined && { accel: opts.accel }),
+        logLevel: opts.logLevel,
+      });
+    });
+}
+
+/** Imports the daemon package; explains what to do when it is missing or not built. */
+async function loadDaemon(): Promise<DaemonModule> {
+  let mod: Partial<DaemonModule>;
+  try {
+    mod = (await import(daemonPackage)) as Partial<DaemonModule>;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'ERR_PACKAGE_PATH_NOT_EXPORTED')
+      throw new Error(
+        `cannot load the herd daemon (${daemonPackage}): ${(e as Error).message}; install it next to the CLI, or build it with \`npm run build\``,
+      );
+    throw e;
+  }
+  if (typeof mod.serve !== 'function') throw new Error(`${daemonPackage} has no serve() function; the CLI and the daemon versions do not match`);
+  return mod as DaemonModule;
+}

@@ -1,0 +1,189 @@
+/** `herd vm ...`: create, list, show, start, stop, restart, pause, resume, delete, console. */
+import { Option, type Command } from 'commander';
+import type { HerdClient, Operation, Vm, VmCreate, VmStopBody } from '@herd/api';
+import { attachConsole } from '../console/session.js';
+import { contextOf, type Context } from '../context.js';
+import { waitOrPrint, resultObject } from '../operations.js';
+import { checkName, parseDiskBytes, parseMemoryMiB, parseNonNegativeInt, parsePositiveInt } from '../options.js';
+import { render } from '../output/format.js';
+import { paintState } from '../output/style.js';
+import { vmDetails, vmTable } from '../views/vm.js';
+
+interface CreateOptions {
+  readonly image: string;
+  readonly cpus?: number;
+  readonly memory?: number;
+  readonly disk?: number;
+  readonly cmdline?: string;
+  readonly accel?: 'auto' | 'kvm' | 'tcg';
+  readonly start?: boolean;
+  readonly wait: boolean;
+}
+
+interface StopOptions {
+  readonly force?: boolean;
+  readonly timeout?: number;
+  readonly wait: boolean;
+}
+
+interface ConsoleCommandOptions {
+  readonly log?: boolean;
+  readonly bytes?: number;
+  readonly quietMs: number;
+}
+
+const noWaitHelp = "return at once, printing the operation's id";
+
+/** Adds `herd vm` and its subcommands to `program`. */
+export function registerVm(program: Command): void {
+  const vm = program.command('vm').description('create, run and manage virtual machines');
+
+  vm.command('create')
+    .description('create a VM from an image (and start it with --start)')
+    .argument('<name>', 'name of the new VM (a DNS label: a-z, 0-9, -)')
+    .requiredOption('--image <image>', 'image to create the VM from (name or id)')
+    .option('--cpus <n>', 'virtual CPUs (default 1)', parsePositiveInt)
+    .option('--memory <size>', 'memory, e.g. 512M or 1G; a bare number means MiB (default 256M)', parseMemoryMiB)
+    .option('--disk <size>', 'root disk size, e.g. 2G; a bare number means GiB (default: the image size)', parseDiskBytes)
+    .option('--cmdline <string>', 'kernel command line, for kernel-boot images')
+    .addOption(new Option('--accel <accel>', 'accelerator (default auto: KVM when usable, else TCG)').choices(['auto', 'kvm', 'tcg']))
+    .option('--start', 'start the VM once it is created')
+    .option('--no-wait', noWaitHelp)
+    .action(async (name: string, opts: CreateOptions, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      checkName(name);
+      checkName(opts.image);
+      const body: VmCreate = {
+        name,
+        image: opts.image,
+        ...(opts.cpus !== undefined && { cpus: opts.cpus }),
+        ...(opts.memory !== undefined && { memoryMiB: opts.memory }),
+        ...(opts.disk !== undefined && { diskBytes: opts.disk }),
+        ...(opts.cmdline !== undefined && { kernelCmdline: opts.cmdline }),
+        ...(opts.accel !== undefined && { accel: opts.accel }),
+        ...(opts.start && { start: true }),
+      };
+      const op = await ctx.client.call('createVm', { body });
+      const done = await waitOrPrint(ctx, op, opts.wait, { label: `creating vm '${name}'` });
+      if (!done) return;
+      const created = resultObject<Vm>(done, 'vm') ?? (await getVm(ctx.client, name));
+      ctx.print(render(ctx.format, created, () => vmDetails(created, ctx.color)));
+    });
+
+  vm.command('list')
+    .description('list VMs')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const vms = await ctx.client.call('listVms');
+      ctx.print(render(ctx.format, vms, () => vmTable(vms, ctx.color, ctx.width)));
+    });
+
+  vm.command('show')
+    .description('show a VM: its spec, state and what it may do now')
+    .argument('<name>', 'VM name or id')
+    .action(async (name: string, _opts: unknown, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const found = await getVm(ctx.client, checkName(name));
+      ctx.print(render(ctx.format, found, () => vmDetails(found, ctx.color)));
+    });
+
+  addPowerAction(vm, 'start', 'start a stopped VM', 'starting', (c, id) => c.call('startVm', { params: { id }, body: {} }));
+  addStopAction(vm, 'stop', 'stop a VM: ACPI shutdown, forced after the timeout', 'stopping', (c, id, body) =>
+    c.call('stopVm', { params: { id }, body }),
+  );
+  addStopAction(vm, 'restart', 'restart a VM: stop it (as for stop), then start it', 'restarting', (c, id, body) =>
+    c.call('restartVm', { params: { id }, body }),
+  );
+  addPowerAction(vm, 'pause', 'pause a running VM', 'pausing', (c, id) => c.call('pauseVm', { params: { id }, body: {} }));
+  addPowerAction(vm, 'resume', 'resume a paused VM', 'resuming', (c, id) => c.call('resumeVm', { params: { id }, body: {} }));
+
+  vm.command('delete')
+    .description('delete a VM: stop it and remove its disk and runtime files')
+    .argument('<name>', 'VM name or id')
+    .option('--yes', 'do not ask (herd never asks; accepted for scripts written for tools that do)')
+    .option('--no-wait', noWaitHelp)
+    .action(async (name: string, opts: { wait: boolean }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const op = await ctx.client.call('deleteVm', { params: { id: checkName(name) } });
+      const done = await waitOrPrint(ctx, op, opts.wait, { label: `deleting vm '${name}'` });
+      if (done) ctx.print(render(ctx.format, done, () => `vm '${name}' deleted\n`));
+    });
+
+  vm.command('console')
+    .description("attach to a VM's serial console (Ctrl-] detaches), or print its log with --log")
+    .argument('<name>', 'VM name or id')
+    .option('--log', 'print the console log and exit')
+    .option('--bytes <n>', 'with --log: print the last N bytes (daemon default 64 KiB)', parsePositiveInt)
+    .option(
+      '--quiet-ms <ms>',
+      'when stdin is not a terminal: end once stdin has ended and the guest has been quiet this long',
+      parseNonNegativeInt,
+      1000,
+    )
+    .action(async (name: string, opts: ConsoleCommandOptions, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      checkName(name);
+      if (opts.log) {
+        const query = opts.bytes === undefined ? {} : { bytes: opts.bytes };
+        ctx.print(await ctx.client.call('getVmConsole', { params: { id: name }, query }));
+        return;
+      }
+      await attachConsole({ url: ctx.client.consoleUrl(name), baseUrl: ctx.client.url, name, quietMs: opts.quietMs });
+    });
+}
+
+/** `herd vm start|pause|resume NAME`: an action without options. */
+function addPowerAction(
+  vm: Command,
+  action: string,
+  description: string,
+  verb: string,
+  call: (client: HerdClient, id: string) => Promise<Operation>,
+): void {
+  vm.command(action)
+    .description(description)
+    .argument('<name>', 'VM name or id')
+    .option('--no-wait', noWaitHelp)
+    .action(async (name: string, opts: { wait: boolean }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const op = await call(ctx.client, checkName(name));
+      await finishAction(ctx, name, op, opts.wait, verb);
+    });
+}
+
+/** `herd vm stop|restart NAME [--force] [--timeout S]`. */
+function addStopAction(
+  vm: Command,
+  action: string,
+  description: string,
+  verb: string,
+  call: (client: HerdClient, id: string, body: VmStopBody) => Promise<Operation>,
+): void {
+  vm.command(action)
+    .description(description)
+    .argument('<name>', 'VM name or id')
+    .option('--force', 'kill the VM at once instead of an ACPI shutdown')
+    .option('--timeout <seconds>', 'ACPI shutdown grace before a forced stop (daemon default 60)', parseNonNegativeInt)
+    .option('--no-wait', noWaitHelp)
+    .action(async (name: string, opts: StopOptions, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const body: VmStopBody = {
+        ...(opts.force && { force: true }),
+        ...(opts.timeout !== undefined && { timeoutSeconds: opts.timeout }),
+      };
+      const op = await call(ctx.client, checkName(name), body);
+      await finishAction(ctx, name, op, opts.wait, verb);
+    });
+}
+
+/** Waits for a power action (or prints its id) and then shows the VM's new state. */
+async function finishAction(ctx: Context, name: string, op: Operation, wait: boolean, verb: string): Promise<void> {
+  const done = await waitOrPrint(ctx, op, wait, { label: `${verb} vm '${name}'` });
+  if (!done) return;
+  const after = await getVm(ctx.client, name);
+  ctx.print(render(ctx.format, after, () => `vm '${after.name}' is ${paintState(after.state, ctx.color)}\n`));
+}
+
+function getVm(client: HerdClient, name: string): Promise<Vm> {
+  return client.call('getVm', { params: { id: name } });
+}

@@ -1,0 +1,45 @@
+/** The exit codes of `herd`, and the one function that maps an error to its code. */
+import { CommanderError } from 'commander';
+import { ConnectionError, HerdError } from '@herd/api';
+import { OperationFailedError, UsageError } from './errors.js';
+
+/** What each exit code of `herd` means; scripts may rely on these. */
+export const ExitCode = {
+  /** The command did what was asked. */
+  ok: 0,
+  /** An unexpected or internal error (in the CLI or the daemon). */
+  internal: 1,
+  /** The command line is wrong: unknown option, missing argument, bad size or name. */
+  usage: 2,
+  /** The VM, image, host or operation does not exist (HTTP 404). */
+  notFound: 3,
+  /** The request conflicts with the current state: name taken, action not allowed (HTTP 409). */
+  conflict: 4,
+  /** The daemon rejected the request as invalid (HTTP 400 or 422). */
+  validation: 5,
+  /** The daemon could not be reached. */
+  unreachable: 6,
+  /** An operation failed, or waiting for it timed out. */
+  operationFailed: 7,
+} as const;
+
+/** One of herd's exit codes. */
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** Error codes that mean "the work itself failed or did not finish", whatever their status. */
+const operationCodes: ReadonlySet<string> = new Set(['operation_failed', 'qemu_failed', 'timeout']);
+
+/** Maps anything thrown by a command to the exit code the process ends with. */
+export function exitCodeFor(error: unknown): ExitCode {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  if (error instanceof UsageError) return ExitCode.usage;
+  if (error instanceof ConnectionError) return ExitCode.unreachable;
+  if (error instanceof OperationFailedError) return ExitCode.operationFailed;
+  if (error instanceof HerdError) {
+    if (operationCodes.has(error.code)) return ExitCode.operationFailed;
+    if (error.status === 404) return ExitCode.notFound;
+    if (error.status === 409) return ExitCode.conflict;
+    if (error.status === 400 || error.status === 422) return ExitCode.validation;
+  }
+  return ExitCode.internal;
+}

@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { formatAge } from './time.js';
+
+describe('formatAge', () => {
+  const now = Date.parse('2025-01-10T00:00:00Z');
+  it.each([
+    ['2025-01-09T23:59:15Z', '45s'],
+    ['2025-01-09T23:30:00Z', '30m'],
+    ['2025-01-09T12:00:00Z', '12h'],
+    ['2025-01-01T00:00:00Z', '9d'],
+  ])('%s is %s ago', (iso, age) => {
+    expect(formatAge(iso, now)).toBe(age);
+  });
+
+  it('shows - for a missing or unreadable time', () => {
+    expect(formatAge(null, now)).toBe('-');
+    expect(formatAge('yesterday', now)).toBe('-');
+  });
+});

@@ -1,0 +1,56 @@
+/** The `herd` command line: global options, the commands, and how errors become exit codes. */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { registerEvents } from './commands/events.js';
+import { registerHost } from './commands/host.js';
+import { registerImage } from './commands/image.js';
+import { registerOp } from './commands/op.js';
+import { registerServe } from './commands/serve.js';
+import { registerVm } from './commands/vm.js';
+import { ExitCode, exitCodeFor } from './exit-codes.js';
+import { outputFormats } from './output/format.js';
+
+/** The daemon URL used when neither --url nor HERD_URL is given. */
+export const defaultUrl = 'http://127.0.0.1:8080';
+
+const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** Builds the commander program with every command; parse it once. */
+export function buildProgram(): Command {
+  const program = new Command('herd')
+    .description('herd: create, run and watch QEMU/KVM virtual machines')
+    .version(version)
+    .addOption(new Option('--url <url>', 'URL of the herd daemon').env('HERD_URL').default(defaultUrl))
+    .addOption(new Option('-o, --output <format>', 'output format').choices(outputFormats).default('table'))
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'herd: ')) })
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 internal error, 2 usage, 3 not found, 4 conflict, 5 invalid request,\n6 daemon unreachable, 7 operation failed or timed out.',
+    );
+  registerVm(program);
+  registerImage(program);
+  registerHost(program);
+  registerOp(program);
+  registerEvents(program);
+  registerServe(program);
+  return program;
+}
+
+/**
+ * Runs `herd` with `args` (without the node and script paths) and returns the exit code. Errors
+ * are printed as `herd: <message>` on stderr (commander prints its own).
+ */
+export async function run(args: readonly string[]): Promise<ExitCode> {
+  try {
+    await buildProgram().parseAsync(args, { from: 'user' });
+    return ExitCode.ok;
+  } catch (e) {
+    const code = exitCodeFor(e);
+    if (!(e instanceof CommanderError)) {
+      const detail = process.env.HERD_DEBUG && e instanceof Error ? e.stack : undefined;
+      process.stderr.write(`herd: ${e instanceof Error ? e.message : String(e)}\n${detail ? `${detail}\n` : ''}`);
+    }
+    return code;
+  }
+}

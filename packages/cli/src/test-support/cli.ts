@@ -1,0 +1,84 @@
+/**
+ * Runs the built `herd` executable for command tests. `ensureBuilt` compiles the CLI first
+ * (incremental, under a lock, because test files run in parallel workers).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, rmdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const cliDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const repoRoot = join(cliDir, '..', '..');
+/** The built entry point. */
+export const mainJs = join(cliDir, 'dist', 'main.js');
+
+/** Builds packages/cli (and what it references) once the lock is ours; a no-op when up to date. */
+export function ensureBuilt(): void {
+  const lock = join(cliDir, '.test-tmp', 'build.lock');
+  mkdirSync(dirname(lock), { recursive: true });
+  const deadline = Date.now() + 120_000;
+  while (!tryLock(lock)) {
+    if (Date.now() > deadline) throw new Error(`another test has held ${lock} for 2 minutes; remove it if no build runs`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+  }
+  try {
+    execFileSync(process.execPath, [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'packages/cli'], {
+      cwd: repoRoot,
+      stdio: 'pipe',
+    });
+  } catch (e) {
+    const out = (e as { stdout?: Buffer }).stdout?.toString() ?? '';
+    throw new Error(`building packages/cli failed:\n${out}`);
+  } finally {
+    rmdirSync(lock);
+  }
+}
+
+function tryLock(path: string): boolean {
+  try {
+    mkdirSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What a run of the CLI produced. */
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Options for {@link runCli}. */
+export interface RunOptions {
+  /** The daemon URL (HERD_URL). */
+  readonly url?: string;
+  /** Written to stdin, which is then closed; stdin is closed at once when absent. */
+  readonly input?: string;
+  readonly env?: Readonly<Record<string, string>>;
+  /** Kill the CLI after this long (a hang is a failure). */
+  readonly timeoutMs?: number;
+}
+
+/** Runs `herd ARGS` to completion; stdin and stdout are pipes, so the CLI sees no terminal. */
+export function runCli(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
+  const { HERD_URL: _u, HERD_DATA_DIR: _d, HERD_LISTEN: _l, HERD_ACCEL: _a, ...env } = process.env;
+  const child = spawn(process.execPath, [mainJs, ...args], {
+    env: { ...env, NO_COLOR: '1', ...(options.url && { HERD_URL: options.url }), ...options.env },
+    stdio: 'pipe',
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdin.end(options.input);
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 10_000);
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}

@@ -1,0 +1,57 @@
+/** How VMs look in tables and `show` blocks. */
+import { allowedActions, formatSize, type Vm } from '@herd/api';
+import { renderDetails } from '../output/format.js';
+import { paintState } from '../output/style.js';
+import { renderTable, type Column } from '../output/table.js';
+import { formatAge, formatTime } from '../output/time.js';
+
+const MiB = 1024 ** 2;
+
+const columns: readonly Column[] = [
+  { header: 'NAME', shrink: true },
+  { header: 'STATE' },
+  { header: 'ACCEL' },
+  { header: 'CPUS', align: 'right' },
+  { header: 'MEMORY', align: 'right' },
+  { header: 'PID', align: 'right' },
+  { header: 'IMAGE', shrink: true },
+  { header: 'AGE', align: 'right' },
+];
+
+/** The `herd vm list` table. */
+export function vmTable(vms: readonly Vm[], color: boolean, width?: number): string {
+  const rows = vms.map((vm) => [
+    vm.name,
+    paintState(vm.state, color),
+    vm.accel ?? '-',
+    String(vm.spec.cpus),
+    formatSize(vm.spec.memoryMiB * MiB),
+    vm.pid === null ? '-' : String(vm.pid),
+    vm.spec.image,
+    formatAge(vm.createdAt),
+  ]);
+  return renderTable(columns, rows, { maxWidth: width });
+}
+
+/** The `herd vm show` block. */
+export function vmDetails(vm: Vm, color: boolean): string {
+  const state = vm.desiredState === vm.state ? vm.state : `${vm.state} (desired: ${vm.desiredState})`;
+  return renderDetails([
+    ['name', vm.name],
+    ['id', vm.id],
+    ['state', paintState(state, color)],
+    ['reason', vm.status.reason ?? '-'],
+    ['last error', vm.status.lastError ?? '-'],
+    ['host', vm.host],
+    ['accel', vm.accel ? `${vm.accel} (asked: ${vm.spec.accel})` : `- (asked: ${vm.spec.accel})`],
+    ['pid', vm.pid === null ? '-' : String(vm.pid)],
+    ['image', vm.spec.image],
+    ['cpus', String(vm.spec.cpus)],
+    ['memory', formatSize(vm.spec.memoryMiB * MiB)],
+    ['disk', formatSize(vm.spec.diskBytes)],
+    ['cmdline', vm.spec.kernelCmdline ?? '-'],
+    ['started', formatTime(vm.status.startedAt)],
+    ['created', formatTime(vm.createdAt)],
+    ['actions', allowedActions(vm.state).join(', ')],
+  ]);
+}

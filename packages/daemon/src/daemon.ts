@@ -1,0 +1,131 @@
+/**
+ * `herd serve`: the daemon. Opens the database, probes the host, repairs what a crash left,
+ * reattaches to running VMs, starts the reconciler and serves the API. Stopping the daemon
+ * never stops VMs: they keep running and the next start reattaches to them.
+ */
+import { mkdir } from 'node:fs/promises';
+import { pino, type Logger } from 'pino';
+import { ConsoleHubs } from './console/console-hub.js';
+import { EventLog } from './events/event-log.js';
+import { detectAccel } from './host/accel.js';
+import { readHostFacts } from './host/host-info.js';
+import { HostService } from './host/host-service.js';
+import { buildServer } from './http/build-server.js';
+import { ImageRepo } from './images/image-repo.js';
+import { ImageService } from './images/image-service.js';
+import { OperationStore } from './operations/operation-store.js';
+import { VmOpTracker } from './operations/vm-op-tracker.js';
+import { DataPaths } from './paths.js';
+import { QEMU_BINARY } from './qemu/build-argv.js';
+import { VmReconciler } from './reconcile/vm-reconciler.js';
+import { WorkQueue } from './reconcile/work-queue.js';
+import { sweepOrphans } from './repair/sweep-orphans.js';
+import { openDatabase } from './store/open-database.js';
+import type { HostAccel } from './vm/resolve-accel.js';
+import { VmRepo } from './vm/vm-repo.js';
+import { VmService } from './vm/vm-service.js';
+import { herdVersion } from './version.js';
+
+/** Options of `herd serve`. */
+export interface ServeOptions {
+  readonly dataDir: string;
+  /** host:port to listen on; port 0 picks a free one. */
+  readonly listen: string;
+  readonly accel?: 'auto' | 'kvm' | 'tcg';
+  readonly logLevel?: string;
+  /** A logger to use instead of JSON lines on stdout. */
+  readonly logger?: Logger;
+}
+
+/** A running daemon. */
+export interface Daemon {
+  /** The API's base URL, e.g. http://127.0.0.1:8080 */
+  readonly url: string;
+  /** Stops serving and detaches from VMs, which keep running. */
+  close(): Promise<void>;
+}
+
+/** Starts the daemon and resolves once it serves requests. */
+export async function startDaemon(options: ServeOptions): Promise<Daemon> {
+  const log = options.logger ?? pino({ level: options.logLevel ?? 'info', base: { pid: process.pid } });
+  const paths = new DataPaths(options.dataDir);
+  paths.checkSocketPathLength();
+  for (const dir of [paths.root, paths.defaultPool, paths.runRoot, paths.logRoot, paths.tmp]) await mkdir(dir, { recursive: true, mode: 0o750 });
+
+  const db = await openDatabase(paths.database);
+  const events = new EventLog(db);
+  const ops = new OperationStore(db, events);
+  const vms = new VmRepo(db, events);
+  const images = new ImageRepo(db, events);
+  const consoles = new ConsoleHubs((id) => paths.consoleLog(id));
+
+  const preference = options.accel ?? 'auto';
+  const probe = await detectAccel();
+  if (preference === 'kvm' && probe.accel !== 'kvm') throw new Error(`--accel kvm was asked for, but KVM is not usable here: ${probe.reason}`);
+  const accel: HostAccel = {
+    accel: preference === 'tcg' ? 'tcg' : probe.accel,
+    kvmUsable: probe.accel === 'kvm',
+    reason: preference === 'tcg' ? `TCG chosen with --accel tcg (${probe.reason})` : probe.reason,
+  };
+  const facts = await readHostFacts(QEMU_BINARY);
+  log.info({ accel: accel.accel, reason: accel.reason, qemu: facts.qemuVersion, dataDir: paths.root }, 'host probed');
+
+  let queue: WorkQueue | undefined;
+  const wake = (id: string) => queue?.add(id);
+  const reconciler = new VmReconciler({ vms, images, paths, consoles, accel, log, wake });
+  queue = new WorkQueue((id) => reconciler.reconcile(id), {
+    onError: (id, e, attempt) => log.warn({ vmId: id, attempt, err: e instanceof Error ? e.message : String(e) }, 'reconcile failed; will retry'),
+  });
+
+  const imageName = async (id: string) => (await images.get(id))?.name ?? id;
+  const tracker = new VmOpTracker(ops, vms, imageName, log);
+  const vmService = new VmService({ vms, images, ops, tracker, paths, accel, hostName: facts.name, wake });
+  const imageService = new ImageService({ images, vms, ops, paths, log });
+  const hosts = new HostService(facts, accel, preference, vms, paths.root, herdVersion);
+
+  // Repair before serving: leftovers of deleted VMs go, interrupted image jobs fail cleanly,
+  // VM operations are tracked again, and every VM gets a pass (which reattaches running ones).
+  const all = await vms.list();
+  await sweepOrphans(paths, new Set(all.map((v) => v.id)), log);
+  await imageService.recoverInterrupted();
+  await tracker.resume();
+  for (const v of all) queue.add(v.id);
+  await queue.idle();
+
+  const app = await buildServer({ version: herdVersion, vms: vmService, images: imageService, ops, events, hosts, consoles }, log);
+  const [host, port] = splitListen(options.listen);
+  await app.listen({ host, port });
+  const address = app.server.address();
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${typeof address === 'object' && address ? address.port : port}`;
+  log.info({ url, vms: all.length }, 'herd is serving');
+
+  let closed = false;
+  return {
+    url,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      queue?.stop();
+      await app.close();
+      reconciler.detachAll();
+      consoles.closeAll();
+      await db.destroy();
+    },
+  };
+}
+
+/** Runs the daemon until SIGINT/SIGTERM. */
+export async function serve(options: ServeOptions): Promise<void> {
+  const daemon = await startDaemon(options);
+  await new Promise<void>((resolve) => {
+    const stop = () => void daemon.close().then(resolve);
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+function splitListen(listen: string): [string, number] {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(listen);
+  if (!m) throw new Error(`--listen '${listen}' is not host:port (for example 127.0.0.1:8080)`);
+  return [m[1] ?? m[2] ?? '127.0.0.1', Number(m[3])];
+}

@@ -1,0 +1,78 @@
+/**
+ * The append-only event log: every change is a row in `events` and is pushed to live
+ * subscribers (the SSE stream, operation trackers). The audit trail and the event stream are
+ * the same records.
+ */
+import type { HerdEvent } from '@herd/api';
+import type { Db } from '../store/open-database.js';
+import type { EventRow } from '../store/schema.js';
+import { nowIso } from '../util/time.js';
+
+/** What a new event says. */
+export interface EventInput {
+  readonly type: string;
+  readonly target: { readonly type: string; readonly id: string | null; readonly name: string };
+  readonly message: string;
+  readonly data?: Record<string, unknown>;
+}
+
+type Listener = (e: HerdEvent) => void;
+
+/** Appends events and fans them out. Create once per daemon. */
+export class EventLog {
+  readonly #db: Db;
+  readonly #listeners = new Set<Listener>();
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  /** Records an event and delivers it to subscribers; returns it with its seq. */
+  async append(input: EventInput): Promise<HerdEvent> {
+    const row = await this.#db
+      .insertInto('events')
+      .values({
+        time: nowIso(),
+        type: input.type,
+        target_type: input.target.type,
+        target_id: input.target.id,
+        target_name: input.target.name,
+        message: input.message,
+        data: JSON.stringify(input.data ?? {}),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const event = toApiEvent(row);
+    for (const l of this.#listeners) l(event);
+    return event;
+  }
+
+  /** Events after `since` (oldest first), at most `limit`. */
+  async list(since = 0, limit = 1000): Promise<HerdEvent[]> {
+    const rows = await this.#db.selectFrom('events').selectAll().where('seq', '>', since).orderBy('seq').limit(limit).execute();
+    return rows.map(toApiEvent);
+  }
+
+  /** The newest `limit` events, oldest first. */
+  async recent(limit: number): Promise<HerdEvent[]> {
+    const rows = await this.#db.selectFrom('events').selectAll().orderBy('seq', 'desc').limit(limit).execute();
+    return rows.reverse().map(toApiEvent);
+  }
+
+  /** Calls `listener` with every new event until the returned function is called. */
+  subscribe(listener: Listener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+}
+
+function toApiEvent(row: EventRow): HerdEvent {
+  return {
+    seq: row.seq,
+    time: row.time,
+    type: row.type,
+    target: { type: row.target_type, id: row.target_id, name: row.target_name },
+    message: row.message,
+    data: JSON.parse(row.data) as Record<string, unknown>,
+  };
+}

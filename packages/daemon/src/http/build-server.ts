@@ -1,0 +1,83 @@
+/**
+ * The HTTP server: registers a handler for every route of the route table (and refuses to
+ * start if one is missing), validates requests against the same schemas the OpenAPI document
+ * shows, and maps every error to the catalogue's `{error: {code, message, details}}`.
+ */
+import websocket from '@fastify/websocket';
+import { HerdError, apiBase, buildOpenApi, routes, type RouteDef, type RouteId } from '@herd/api';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Handler } from './handler.js';
+import { consoleHandlers, consoleSocket } from './routes/console-handlers.js';
+import { eventHandlers } from './routes/event-handlers.js';
+import { imageHandlers } from './routes/image-handlers.js';
+import { metaHandlers } from './routes/meta-handlers.js';
+import { vmHandlers } from './routes/vm-handlers.js';
+import type { Services } from './services.js';
+import { validationError, validatorCompiler } from './validation.js';
+
+type AnyHandler = Handler<RouteId>;
+
+/** Builds the Fastify app (not listening yet); `inject()` works on it for tests. */
+export async function buildServer(services: Services, logger: Logger): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  await app.register(websocket);
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    let herd: HerdError;
+    if (error instanceof HerdError) herd = error;
+    else if (error.validation) herd = validationError(error.validation as never, error.validationContext ?? 'body', request.body);
+    else if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      herd = new HerdError('unsupported_media_type', { type: request.headers['content-type'] ?? '' });
+    else if (error.statusCode && error.statusCode < 500) herd = new HerdError('bad_request', { reason: error.message });
+    else {
+      request.log.error({ err: error, url: request.url }, 'request failed');
+      herd = new HerdError('internal', { reason: error.message });
+    }
+    void reply.code(herd.status).type('application/json').send(herd.toBody());
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const e = new HerdError('route_not_found', { method: request.method, url: request.url.split('?')[0] });
+    void reply.code(e.status).send(e.toBody());
+  });
+  // Actions without options may be sent without a body.
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined && request.method !== 'GET' && request.method !== 'DELETE') request.body = {};
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.url.startsWith(apiBase) && request.method !== 'GET')
+      request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+
+  const handlers: Record<string, AnyHandler> = {
+    ...vmHandlers(services),
+    ...imageHandlers(services),
+    ...metaHandlers(services),
+    ...eventHandlers(services),
+    ...consoleHandlers(services),
+  } as unknown as Record<string, AnyHandler>;
+
+  const openapi = buildOpenApi(services.version);
+  app.get(`${apiBase}/openapi.json`, async () => openapi);
+
+  for (const [id, route] of Object.entries(routes) as [RouteId, RouteDef][]) {
+    const handler = handlers[id];
+    if (!handler) throw new Error(`no handler for route ${id}`);
+    const url = apiBase + route.path.replace(/\{(\w+)\}/g, ':$1');
+    const schema = {
+      ...(route.params ? { params: route.params } : {}),
+      ...(route.query ? { querystring: route.query } : {}),
+      ...(route.body ? { body: route.body } : {}),
+    };
+    const run = (request: Parameters<AnyHandler>[2], reply: Parameters<AnyHandler>[1]) =>
+      handler({ params: request.params, query: request.query, body: request.body } as never, reply, request);
+    if (route.websocket) app.route({ method: route.method, url, schema, handler: run, wsHandler: consoleSocket(services) });
+    else app.route({ method: route.method, url, schema, handler: run });
+  }
+  return app;
+}

@@ -1,0 +1,30 @@
+/** `GET /events`: a JSON page of the log, or a server-sent event stream of it. */
+import type { HerdEvent } from '@herd/api';
+import type { HandlerGroup } from '../handler.js';
+
+/** Event routes. */
+export const eventHandlers: HandlerGroup<'listEvents'> = (s) => ({
+  listEvents: async ({ query }, reply, request) => {
+    const wantsStream = (request.headers.accept ?? '').includes('text/event-stream') || query?.follow === true;
+    if (!wantsStream) return query?.since !== undefined ? s.events.list(query.since, query.limit ?? 1000) : s.events.recent(query?.limit ?? 100);
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    raw.write('retry: 2000\n\n');
+    const send = (e: HerdEvent) => raw.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+    // Subscribe before replaying so nothing falls between the replay and the live stream.
+    const buffered: HerdEvent[] = [];
+    let live = false;
+    const unsubscribe = s.events.subscribe((e) => (live ? send(e) : buffered.push(e)));
+    let last = query?.since ?? Number(request.headers['last-event-id'] ?? NaN);
+    if (Number.isFinite(last)) for (const e of await s.events.list(last, 10_000)) (send(e), (last = e.seq));
+    for (const e of buffered) if (!Number.isFinite(last) || e.seq > last) send(e);
+    live = true;
+    const ping = setInterval(() => raw.write(': ping\n\n'), 15_000);
+    request.raw.on('close', () => {
+      clearInterval(ping);
+      unsubscribe();
+    });
+    return reply;
+  },
+});

@@ -1,0 +1,63 @@
+/**
+ * Where herd keeps things under its data directory. Every per-VM name is derived from the VM's
+ * id, so that doing something twice finds the same file and fails safe.
+ */
+import { join, resolve } from 'node:path';
+
+/** Unix socket paths are limited to 107 bytes by the kernel (sun_path). */
+const maxSocketPath = 107;
+
+/** The layout of a data directory. */
+export class DataPaths {
+  readonly root: string;
+
+  constructor(dataDir: string) {
+    this.root = resolve(dataDir);
+  }
+
+  /** The SQLite database. */
+  get database(): string {
+    return join(this.root, 'herd.db');
+  }
+  /** Image files: one directory per image id. */
+  imageDir(imageId: string): string {
+    return join(this.root, 'images', imageId);
+  }
+  /** Temporary work space (image builds, imports). */
+  get tmp(): string {
+    return join(this.root, 'tmp');
+  }
+  /** The default directory pool. */
+  get defaultPool(): string {
+    return join(this.root, 'pools', 'default');
+  }
+  /** A VM's root disk in the default pool. */
+  rootDisk(vmId: string): string {
+    return join(this.defaultPool, `${vmId}-root.qcow2`);
+  }
+  /** Runtime files of all VMs. */
+  get runRoot(): string {
+    return join(this.root, 'run');
+  }
+  /** A VM's runtime directory: QMP and console sockets, pidfile. */
+  runDir(vmId: string): string {
+    return join(this.runRoot, vmId);
+  }
+  /** Console logs of all VMs. */
+  get logRoot(): string {
+    return join(this.root, 'logs');
+  }
+  /** A VM's serial console log; kept across daemon restarts and VM reboots. */
+  consoleLog(vmId: string): string {
+    return join(this.logRoot, `${vmId}.console.log`);
+  }
+
+  /** Throws if socket paths under this data directory would be too long for the kernel. */
+  checkSocketPathLength(): void {
+    const longest = join(this.runDir('00000000-0000-0000-0000-000000000000'), 'console.sock');
+    if (Buffer.byteLength(longest) > maxSocketPath)
+      throw new Error(
+        `data directory ${this.root} is too deep: VM sockets there would be ${Buffer.byteLength(longest)} bytes long, over the kernel's limit of ${maxSocketPath}; use a shorter --data-dir`,
+      );
+  }
+}

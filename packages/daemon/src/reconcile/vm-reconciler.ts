@@ -1,0 +1,225 @@
+/**
+ * The VM reconciler of this host: makes each VM's QEMU process match its desired state. It is
+ * level-triggered: a pass reads the desired spec and the observed world (the in-memory instance,
+ * or a QEMU found through its pidfile after a daemon restart), takes one step, and says whether
+ * to come back. It can run any number of times, after any crash.
+ */
+import { rm } from 'node:fs/promises';
+import { HerdError } from '@herd/api';
+import type { Logger } from 'pino';
+import type { ConsoleHubs } from '../console/console-hub.js';
+import { isQemuOf, readPidfile } from '../host/proc.js';
+import type { ImageRepo } from '../images/image-repo.js';
+import type { DataPaths } from '../paths.js';
+import { launchQemu } from '../qemu/launch.js';
+import { consoleSocketPath, pidfilePath, qmpSocketPath } from '../qemu/launch-spec.js';
+import type { VmRow } from '../store/schema.js';
+import { nowIso } from '../util/time.js';
+import { launchSpecFor } from '../vm/launch-spec-for.js';
+import { resolveAccel, type HostAccel } from '../vm/resolve-accel.js';
+import { ensureRootDisk, removeRootDisk } from '../vm/root-disk.js';
+import { VmInstance } from '../vm/vm-instance.js';
+import type { VmRepo } from '../vm/vm-repo.js';
+import { again, done, type ReconcileResult } from './work-queue.js';
+
+/** What the reconciler needs. */
+export interface VmReconcilerDeps {
+  readonly vms: VmRepo;
+  readonly images: ImageRepo;
+  readonly paths: DataPaths;
+  readonly consoles: ConsoleHubs;
+  readonly accel: HostAccel;
+  readonly log: Logger;
+  /** Asks for another pass over a VM (the work queue's `add`). */
+  readonly wake: (vmId: string) => void;
+}
+
+const liveStates = new Set(['starting', 'running', 'paused', 'stopping']);
+
+/** Reconciles VMs of this host; one pass per call, never two at once for one VM (the queue sees to that). */
+export class VmReconciler {
+  readonly #d: VmReconcilerDeps;
+  readonly #instances = new Map<string, VmInstance>();
+
+  constructor(deps: VmReconcilerDeps) {
+    this.#d = deps;
+  }
+
+  /** The live instance of a VM, if it runs here. */
+  instance(vmId: string): VmInstance | undefined {
+    return this.#instances.get(vmId);
+  }
+
+  /** Closes QMP connections without stopping any VM (daemon shutdown: VMs outlive the daemon). */
+  detachAll(): void {
+    for (const inst of this.#instances.values()) inst.detach();
+    this.#instances.clear();
+  }
+
+  /** One reconcile pass for VM `id`. */
+  async reconcile(id: string): Promise<ReconcileResult> {
+    const row = await this.#d.vms.get(id);
+    if (!row) return done;
+    const inst = this.#instances.get(id) ?? (await this.#reattach(row));
+    if (row.deleting) return this.#delete(row, inst);
+
+    const restartPending = row.restart_generation > row.boot_generation;
+    const want = restartPending && inst ? 'stopped' : row.desired_state;
+
+    if (!inst) {
+      if (want === 'stopped') {
+        if (liveStates.has(row.state)) await this.#d.vms.setStatus(id, { state: 'stopped', pid: null, stop_deadline: null });
+        return done;
+      }
+      return this.#start(row, want === 'paused');
+    }
+
+    if (want === 'stopped') return this.#stop(row, inst);
+    if (want === 'paused' && inst.status === 'running') await inst.pause();
+    if (want === 'running' && inst.status === 'paused') await inst.resume();
+    const observed = inst.status;
+    if (row.state !== observed) await this.#d.vms.setStatus(id, { state: observed, stop_deadline: null });
+    return done;
+  }
+
+  async #start(row: VmRow, paused: boolean): Promise<ReconcileResult> {
+    const { vms, images, paths, log } = this.#d;
+    await vms.setStatus(row.id, { state: 'starting', last_error: null, reason: null });
+    let pid: number | undefined;
+    try {
+      const image = await images.get(row.image_id);
+      if (!image) throw new HerdError('image_unusable', { name: row.image_id, reason: 'the image no longer exists' });
+      const accel = resolveAccel(row.accel_pref, this.#d.accel);
+      await ensureRootDisk(paths.rootDisk(row.id), image, Number(row.disk_bytes));
+      const spec = launchSpecFor(row, image, paths, accel, paused);
+      const launched = await launchQemu(spec);
+      pid = launched.pid;
+      const inst = await VmInstance.attach(row.id, launched.pid, qmpSocketPath(spec.runDir), (s) => this.#onInstanceStatus(row.id, s));
+      this.#adopt(inst);
+      await vms.setStatus(row.id, {
+        state: inst.status,
+        pid: launched.pid,
+        accel,
+        started_at: nowIso(),
+        reason: row.restart_generation > row.boot_generation ? 'restarted' : 'started',
+        boot_generation: row.restart_generation,
+      });
+      log.info({ vm: row.name, vmId: row.id, pid: launched.pid, accel }, 'VM started');
+      return done;
+    } catch (e) {
+      // A start that failed leaves nothing running: kill what was launched, drop its runtime files.
+      if (pid !== undefined && isQemuOf(pid, row.id)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone already
+        }
+      }
+      await rm(paths.runDir(row.id), { recursive: true, force: true });
+      const message = e instanceof Error ? e.message : String(e);
+      log.warn({ vm: row.name, vmId: row.id, err: message }, 'VM failed to start');
+      // Terminal: the VM goes to `error` with the reason, and stays there until the user acts
+      // (start again, stop, or delete); no restart policy applies to a VM that cannot start.
+      await vms.setIntent(row.id, { desired_state: 'stopped', restart_generation: row.boot_generation });
+      await vms.setStatus(row.id, { state: 'error', pid: null, last_error: message, reason: 'failed to start' });
+      return done;
+    }
+  }
+
+  async #stop(row: VmRow, inst: VmInstance): Promise<ReconcileResult> {
+    if (row.stop_timeout_s === 0 || inst.status === 'paused') {
+      await inst.forceStop();
+      return done;
+    }
+    const now = Date.now();
+    const deadline = row.state === 'stopping' && row.stop_deadline ? Date.parse(row.stop_deadline) : undefined;
+    if (deadline === undefined || inst.stopRequest === undefined) {
+      await inst.powerdown();
+      const until = deadline ?? now + row.stop_timeout_s * 1000;
+      await this.#d.vms.setStatus(row.id, { state: 'stopping', stop_deadline: new Date(until).toISOString() });
+      return again(Math.max(0, until - now));
+    }
+    if (now >= deadline) {
+      this.#d.log.info({ vm: row.name, vmId: row.id }, 'guest did not shut down in time; forcing');
+      await inst.forceStop();
+      return done;
+    }
+    return again(deadline - now);
+  }
+
+  async #delete(row: VmRow, inst: VmInstance | undefined): Promise<ReconcileResult> {
+    const { vms, paths, consoles, log } = this.#d;
+    if (inst) await inst.forceStop();
+    this.#instances.delete(row.id);
+    consoles.drop(row.id);
+    await rm(paths.runDir(row.id), { recursive: true, force: true });
+    await removeRootDisk(paths.rootDisk(row.id));
+    await rm(paths.consoleLog(row.id), { force: true });
+    await vms.remove(row.id);
+    log.info({ vm: row.name, vmId: row.id }, 'VM deleted');
+    return done;
+  }
+
+  /**
+   * Finds a QEMU of this VM that herd is not holding (after a daemon restart) through its
+   * pidfile, checks /proc/PID/cmdline carries the VM's uuid, and attaches to it.
+   */
+  async #reattach(row: VmRow): Promise<VmInstance | undefined> {
+    const runDir = this.#d.paths.runDir(row.id);
+    const pid = readPidfile(pidfilePath(runDir));
+    if (pid === undefined || !isQemuOf(pid, row.id)) {
+      if (liveStates.has(row.state)) {
+        await rm(runDir, { recursive: true, force: true });
+        await this.#d.vms.setIntent(row.id, { desired_state: 'stopped' });
+        await this.#d.vms.setStatus(row.id, {
+          state: 'stopped',
+          pid: null,
+          stop_deadline: null,
+          reason: 'QEMU exited while the daemon was not running',
+        });
+      }
+      return undefined;
+    }
+    try {
+      const inst = await VmInstance.attach(row.id, pid, qmpSocketPath(runDir), (s) => this.#onInstanceStatus(row.id, s));
+      this.#adopt(inst);
+      this.#d.log.info({ vm: row.name, vmId: row.id, pid }, 'reattached to running VM');
+      if (row.pid !== pid || !liveStates.has(row.state))
+        await this.#d.vms.setStatus(row.id, { state: inst.status, pid, started_at: row.started_at ?? nowIso() });
+      return inst;
+    } catch (e) {
+      this.#d.log.warn({ vm: row.name, vmId: row.id, pid, err: String(e) }, 'cannot attach to QMP of running VM');
+      throw e;
+    }
+  }
+
+  #adopt(inst: VmInstance): void {
+    this.#instances.set(inst.vmId, inst);
+    this.#d.consoles.get(inst.vmId).attachInput(consoleSocketPath(this.#d.paths.runDir(inst.vmId)));
+    void inst.exited.then(async (info) => {
+      if (inst.detached || this.#instances.get(inst.vmId) !== inst) return;
+      this.#instances.delete(inst.vmId);
+      this.#d.consoles.get(inst.vmId).detachInput();
+      await rm(this.#d.paths.runDir(inst.vmId), { recursive: true, force: true });
+      const row = await this.#d.vms.get(inst.vmId);
+      if (row) {
+        const restartPending = row.restart_generation > row.boot_generation;
+        // Without a restart policy, a VM that stopped by itself stays stopped: its desired
+        // state follows, so the reconciler does not start it again.
+        if (!row.deleting && !restartPending && row.desired_state !== 'stopped')
+          await this.#d.vms.setIntent(inst.vmId, { desired_state: 'stopped' });
+        await this.#d.vms.setStatus(inst.vmId, { state: 'stopped', pid: null, stop_deadline: null, reason: info.reason });
+        this.#d.log[info.unexpected ? 'warn' : 'info']({ vm: row.name, vmId: row.id, pid: inst.pid, reason: info.reason }, 'VM stopped');
+      }
+      this.#d.wake(inst.vmId);
+    });
+  }
+
+  #onInstanceStatus(vmId: string, status: 'running' | 'paused'): void {
+    void this.#d.vms.get(vmId).then(async (row) => {
+      if (row && liveStates.has(row.state) && row.state !== 'stopping' && row.state !== status)
+        await this.#d.vms.setStatus(vmId, { state: status });
+      this.#d.wake(vmId);
+    });
+  }
+}

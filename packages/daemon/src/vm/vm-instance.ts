@@ -1,0 +1,159 @@
+/**
+ * A running QEMU process of a VM, as herd holds it: its QMP connection, its power status as QEMU
+ * reports it, and the promise of its exit. An instance comes from a fresh launch or from
+ * reattaching to a QEMU that outlived a daemon restart. herd learns of an exit from the QMP
+ * disconnect (never by polling the pid), the way Incus treats an unexpected disconnect as a
+ * shutdown, so cleanup runs however QEMU ended.
+ */
+import { QmpClient } from '../qemu/qmp-client.js';
+import { processState } from '../host/proc.js';
+import { sleep } from '../util/time.js';
+
+/** Why and how a QEMU process ended. */
+export interface ExitInfo {
+  /** For people: "the guest powered off", "QEMU exited unexpectedly (killed or crashed)". */
+  readonly reason: string;
+  /** True when nothing asked for it: not herd, not the guest. */
+  readonly unexpected: boolean;
+}
+
+/** Power status as QEMU reports it. */
+export type InstanceStatus = 'running' | 'paused';
+
+/** A live QEMU process of one VM. */
+export class VmInstance {
+  readonly vmId: string;
+  readonly pid: number;
+  readonly exited: Promise<ExitInfo>;
+  #qmp: QmpClient;
+  #status: InstanceStatus;
+  #shutdown: { guest: boolean; reason: string } | undefined;
+  #stopRequest: 'acpi' | 'force' | undefined;
+  #onStatus: (s: InstanceStatus) => void;
+
+  private constructor(vmId: string, pid: number, qmp: QmpClient, status: InstanceStatus, onStatus: (s: InstanceStatus) => void) {
+    this.vmId = vmId;
+    this.pid = pid;
+    this.#qmp = qmp;
+    this.#status = status;
+    this.#onStatus = onStatus;
+    qmp.on('event', (e) => {
+      if (e.event === 'SHUTDOWN') {
+        const data = e.data as { guest?: unknown; reason?: unknown } | undefined;
+        this.#shutdown = { guest: data?.guest === true, reason: typeof data?.reason === 'string' ? data.reason : 'unknown' };
+      } else if (e.event === 'STOP') this.#setStatus('paused');
+      else if (e.event === 'RESUME') this.#setStatus('running');
+    });
+    this.exited = qmp.disconnected.then(() => this.#exitInfo());
+  }
+
+  /**
+   * Connects to the QMP socket of a QEMU that is already running (just launched, or found after
+   * a daemon restart) and reads its status. `onStatus` hears pause/resume from then on.
+   */
+  static async attach(vmId: string, pid: number, qmpSocket: string, onStatus: (s: InstanceStatus) => void): Promise<VmInstance> {
+    const qmp = await QmpClient.connect(qmpSocket, { timeoutMs: 5_000 });
+    try {
+      const st = await qmp.queryStatus();
+      return new VmInstance(vmId, pid, qmp, st.running ? 'running' : 'paused', onStatus);
+    } catch (e) {
+      qmp.close();
+      throw e;
+    }
+  }
+
+  /** Paused or running, as QEMU last said. */
+  get status(): InstanceStatus {
+    return this.#status;
+  }
+
+  /** Whether a stop was asked for, and how. */
+  get stopRequest(): 'acpi' | 'force' | undefined {
+    return this.#stopRequest;
+  }
+
+  /** Pauses the vCPUs. */
+  async pause(): Promise<void> {
+    await this.#qmp.stop();
+    this.#setStatus('paused');
+  }
+
+  /** Resumes the vCPUs. */
+  async resume(): Promise<void> {
+    await this.#qmp.cont();
+    this.#setStatus('running');
+  }
+
+  /** Presses the ACPI power button; the guest decides whether and when to power off. */
+  async powerdown(): Promise<void> {
+    this.#stopRequest ??= 'acpi';
+    await this.#qmp.systemPowerdown();
+  }
+
+  /**
+   * Ends QEMU at once: QMP `quit`, and SIGKILL if QEMU does not go within a second. Resolves
+   * when the process is gone (its QMP connection closed).
+   */
+  async forceStop(): Promise<ExitInfo> {
+    this.#stopRequest = 'force';
+    try {
+      await this.#qmp.quit();
+    } catch {
+      // quit fails when QEMU is wedged or already gone; the kill below settles it.
+    }
+    const gone = await Promise.race([this.exited.then(() => true), sleep(1_000).then(() => false)]);
+    if (!gone) {
+      try {
+        process.kill(this.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      this.#qmp.close();
+    }
+    return this.exited;
+  }
+
+  /** Closes the QMP connection without touching QEMU (daemon shutdown: VMs keep running). */
+  detach(): void {
+    this.#detached = true;
+    this.#qmp.close();
+  }
+
+  #detached = false;
+
+  /** True when {@link detach} closed the connection (so the disconnect is not an exit). */
+  get detached(): boolean {
+    return this.#detached;
+  }
+
+  #setStatus(s: InstanceStatus): void {
+    if (s === this.#status) return;
+    this.#status = s;
+    this.#onStatus(s);
+  }
+
+  async #exitInfo(): Promise<ExitInfo> {
+    const sd = this.#shutdown;
+    if (this.#stopRequest === 'force') return { reason: 'stopped by request (forced)', unexpected: false };
+    if (sd) {
+      switch (sd.reason) {
+        case 'guest-shutdown':
+          return this.#stopRequest === 'acpi'
+            ? { reason: 'shut down by request (ACPI)', unexpected: false }
+            : { reason: 'the guest powered off', unexpected: false };
+        case 'host-qmp-quit':
+          return { reason: 'QEMU was told to quit over QMP', unexpected: true };
+        case 'host-signal':
+          return { reason: 'QEMU was terminated by a signal', unexpected: true };
+        case 'guest-panic':
+          return { reason: 'the guest kernel panicked', unexpected: true };
+        default:
+          return { reason: `QEMU shut down (${sd.reason})`, unexpected: !sd.guest };
+      }
+    }
+    // No SHUTDOWN event: QEMU died without a word (SIGKILL, crash, OOM). Wait briefly so the
+    // pid is really gone before anyone reuses the runtime files; a zombie counts as gone.
+    for (let i = 0; i < 20 && processState(this.pid) === 'alive'; i++) await sleep(25);
+    return { reason: 'QEMU exited unexpectedly (killed or crashed)', unexpected: true };
+  }
+}

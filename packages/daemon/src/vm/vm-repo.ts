@@ -1,0 +1,139 @@
+/**
+ * VM records: the desired spec and the observed status. Every write that changes what a client
+ * would see goes through here, so that each change is an event and wakes the trackers that wait
+ * for it.
+ */
+import { HerdError, type VmState } from '@herd/api';
+import type { EventLog } from '../events/event-log.js';
+import type { Db } from '../store/open-database.js';
+import type { VmRow, VmsTable } from '../store/schema.js';
+import { nowIso } from '../util/time.js';
+
+/** Fields of the observed status. */
+export type VmStatusPatch = Partial<
+  Pick<VmsTable, 'state' | 'accel' | 'pid' | 'reason' | 'last_error' | 'started_at' | 'stop_deadline' | 'boot_generation'>
+>;
+
+/** Fields of the desired spec that actions change. */
+export type VmIntentPatch = Partial<
+  Pick<VmsTable, 'desired_state' | 'deleting' | 'stop_timeout_s' | 'restart_generation'>
+>;
+
+type ChangeListener = (id: string, row: VmRow | undefined) => void;
+
+const uuidRe = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Reads and writes VM rows. One per daemon. */
+export class VmRepo {
+  readonly #db: Db;
+  readonly #events: EventLog;
+  readonly #listeners = new Set<ChangeListener>();
+
+  constructor(db: Db, events: EventLog) {
+    this.#db = db;
+    this.#events = events;
+  }
+
+  /** Calls `listener` after every change of a VM (row undefined once deleted). */
+  onChange(listener: ChangeListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** The VM with this id, or undefined. */
+  async get(id: string): Promise<VmRow | undefined> {
+    return this.#db.selectFrom('vms').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** The VM named or identified by `ref`; throws not_found. */
+  async find(ref: string): Promise<VmRow> {
+    const q = this.#db.selectFrom('vms').selectAll();
+    const row = await (uuidRe.test(ref) ? q.where('id', '=', ref.toLowerCase()) : q.where('name', '=', ref)).executeTakeFirst();
+    if (!row) throw new HerdError('not_found', { kind: 'vm', name: ref });
+    return row;
+  }
+
+  /** All VMs, by name. */
+  async list(): Promise<VmRow[]> {
+    return this.#db.selectFrom('vms').selectAll().orderBy('name').execute();
+  }
+
+  /** Inserts a new VM; a duplicate name is name_taken. */
+  async insert(row: VmRow): Promise<void> {
+    try {
+      await this.#db.insertInto('vms').values(row).execute();
+    } catch (e) {
+      if (String(e).includes('UNIQUE constraint failed: vms.name')) throw new HerdError('name_taken', { kind: 'VM', name: row.name });
+      throw e;
+    }
+    await this.#events.append({
+      type: 'vm.created',
+      target: { type: 'vm', id: row.id, name: row.name },
+      message: `VM ${row.name} created`,
+      data: { cpus: row.cpus, memoryMiB: row.memory_mib, image: row.image_id },
+    });
+    this.#notify(row.id, row);
+  }
+
+  /** Records what the user now wants. */
+  async setIntent(id: string, patch: VmIntentPatch): Promise<VmRow | undefined> {
+    const row = await this.#db
+      .updateTable('vms')
+      .set({ ...patch, updated_at: nowIso() })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+    if (row) this.#notify(id, row);
+    return row;
+  }
+
+  /** Records what herd observed; a state change is an event (with the reason). */
+  async setStatus(id: string, patch: VmStatusPatch): Promise<VmRow | undefined> {
+    const before = await this.get(id);
+    if (!before) return undefined;
+    const now = nowIso();
+    const stateChanged = patch.state !== undefined && patch.state !== before.state;
+    const row = await this.#db
+      .updateTable('vms')
+      .set({ ...patch, updated_at: now, ...(stateChanged ? { state_changed_at: now } : {}) })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) return undefined;
+    if (stateChanged) {
+      await this.#events.append({
+        type: 'vm.state',
+        target: { type: 'vm', id, name: row.name },
+        message: `VM ${row.name} is ${row.state}${row.state === 'error' && row.last_error ? `: ${row.last_error}` : row.reason ? ` (${row.reason})` : ''}`,
+        data: { from: before.state, to: row.state, reason: row.reason, error: row.last_error, pid: row.pid, accel: row.accel },
+      });
+    }
+    this.#notify(id, row);
+    return row;
+  }
+
+  /** Removes the VM record (after its resources are gone). */
+  async remove(id: string): Promise<void> {
+    const row = await this.get(id);
+    if (!row) return;
+    await this.#db.deleteFrom('vms').where('id', '=', id).execute();
+    await this.#events.append({ type: 'vm.deleted', target: { type: 'vm', id, name: row.name }, message: `VM ${row.name} deleted` });
+    this.#notify(id, undefined);
+  }
+
+  /** Counts VMs by observed state. */
+  async countByState(): Promise<Partial<Record<VmState, number>>> {
+    const rows = await this.#db.selectFrom('vms').select(['state']).select((eb) => eb.fn.countAll<number>().as('n')).groupBy('state').execute();
+    return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+  }
+
+  /** Names of VMs created from an image. */
+  async namesUsingImage(imageId: string): Promise<string[]> {
+    const rows = await this.#db.selectFrom('vms').select('name').where('image_id', '=', imageId).orderBy('name').execute();
+    return rows.map((r) => r.name);
+  }
+
+  #notify(id: string, row: VmRow | undefined): void {
+    for (const l of this.#listeners) l(id, row);
+  }
+}
