@@ -33,6 +33,8 @@ export interface ServeOptions {
   readonly listen: string;
   readonly accel?: 'auto' | 'kvm' | 'tcg';
   readonly logLevel?: string;
+  /** Build this demo image (a recipe name, e.g. `tiny`) in the background if no image of that name exists. */
+  readonly demoImage?: 'tiny';
   /** A logger to use instead of JSON lines on stdout. */
   readonly logger?: Logger;
 }
@@ -98,6 +100,10 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
   const address = app.server.address();
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${typeof address === 'object' && address ? address.port : port}`;
   log.info({ url, vms: all.length }, 'herd is serving');
+  if (options.demoImage && !(await images.findOptional(options.demoImage))) {
+    const op = await imageService.build({ recipe: options.demoImage });
+    log.info({ image: options.demoImage, operation: op.id }, 'building the demo image');
+  }
 
   let closed = false;
   return {

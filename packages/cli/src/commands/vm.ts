@@ -1,7 +1,6 @@
 /** `herd vm ...`: create, list, show, start, stop, restart, pause, resume, delete, console. */
 import { Option, type Command } from 'commander';
 import type { HerdClient, Operation, Vm, VmCreate, VmStopBody } from '@herd/api';
-import { attachConsole } from '../console/session.js';
 import { contextOf, type Context } from '../context.js';
 import { waitOrPrint, resultObject } from '../operations.js';
 import { checkName, parseDiskBytes, parseMemoryMiB, parseNonNegativeInt, parsePositiveInt } from '../options.js';
@@ -128,6 +127,8 @@ export function registerVm(program: Command): void {
         ctx.print(await ctx.client.call('getVmConsole', { params: { id: name }, query }));
         return;
       }
+      // Loaded here: the WebSocket library is only needed by this command, and it costs startup time.
+      const { attachConsole } = await import('../console/session.js');
       await attachConsole({ url: ctx.client.consoleUrl(name), baseUrl: ctx.client.url, name, quietMs: opts.quietMs });
     });
 }

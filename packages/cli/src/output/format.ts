@@ -2,7 +2,10 @@
  * The `-o table|json|yaml` switch. `json` and `yaml` print the API's objects exactly as the
  * daemon sent them (for scripts); `table` prints a view made for people.
  */
-import { stringify as toYaml } from 'yaml';
+import { createRequire } from 'node:module';
+
+/** Loads the YAML library on first use: most runs never print YAML, and it costs startup time. */
+const toYaml = (data: unknown): string => (createRequire(import.meta.url)('yaml') as typeof import('yaml')).stringify(data);
 
 /** The output formats `-o` accepts. */
 export const outputFormats = ['table', 'json', 'yaml'] as const;

@@ -2,7 +2,7 @@
  * Runs the built `herd` executable for command tests. `ensureBuilt` compiles the CLI first
  * (incremental, under a lock, because test files run in parallel workers).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, rmdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,8 +61,17 @@ export interface RunOptions {
   readonly timeoutMs?: number;
 }
 
-/** Runs `herd ARGS` to completion; stdin and stdout are pipes, so the CLI sees no terminal. */
-export function runCli(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
+/** A running CLI process. */
+export interface CliProcess {
+  readonly child: ChildProcessWithoutNullStreams;
+  /** Output so far. */
+  stdout(): string;
+  /** Resolves when the process has exited and its pipes are drained. */
+  readonly done: Promise<CliResult>;
+}
+
+/** Starts `herd ARGS`; stdin and stdout are pipes, so the CLI sees no terminal. */
+export function startCli(args: readonly string[], options: RunOptions = {}): CliProcess {
   const { HERD_URL: _u, HERD_DATA_DIR: _d, HERD_LISTEN: _l, HERD_ACCEL: _a, ...env } = process.env;
   const child = spawn(process.execPath, [mainJs, ...args], {
     env: { ...env, NO_COLOR: '1', ...(options.url && { HERD_URL: options.url }), ...options.env },
@@ -74,11 +83,17 @@ export function runCli(args: readonly string[], options: RunOptions = {}): Promi
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   child.stdin.end(options.input);
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 10_000);
-  return new Promise((resolve, reject) => {
+  const done = new Promise<CliResult>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
   });
+  return { child, stdout: () => stdout, done };
+}
+
+/** Runs `herd ARGS` to completion (see {@link startCli}). */
+export function runCli(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
+  return startCli(args, options).done;
 }

@@ -17,7 +17,11 @@ export const eventHandlers: HandlerGroup<'listEvents'> = (s) => ({
     let live = false;
     const unsubscribe = s.events.subscribe((e) => (live ? send(e) : buffered.push(e)));
     let last = query?.since ?? Number(request.headers['last-event-id'] ?? NaN);
-    if (Number.isFinite(last)) for (const e of await s.events.list(last, 10_000)) (send(e), (last = e.seq));
+    if (Number.isFinite(last))
+      for (const e of await s.events.list(last, 10_000)) {
+        send(e);
+        last = e.seq;
+      }
     for (const e of buffered) if (!Number.isFinite(last) || e.seq > last) send(e);
     live = true;
     const ping = setInterval(() => raw.write(': ping\n\n'), 15_000);

@@ -13,7 +13,7 @@ import { GUEST_MODULES } from './guest-modules.js';
 import { UDHCPC_SCRIPT } from './guest-udhcpc-script.js';
 import { readModuleUncompressed } from './module-file.js';
 import { parseModulesBuiltin, parseModulesDep, resolveModuleLoadOrder, type ModuleFile } from './module-dependencies.js';
-import { assertStaticElf } from './static-elf.js';
+import { assertStaticElf } from './elf-file.js';
 
 /** Inputs of {@link buildInitrd}. */
 export interface InitrdSources {

@@ -1,0 +1,120 @@
+/**
+ * Runs a real herd daemon as a separate process for end-to-end tests, so tests can kill it
+ * with SIGKILL and start it again on the same data directory.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { HerdClient } from '@herd/api';
+import { checkingFetch } from './openapi-check.js';
+
+const repo = join(import.meta.dirname, '..', '..');
+/** The built daemon entry. */
+export const daemonMain = join(repo, 'packages', 'daemon', 'dist', 'main.js');
+/** The built CLI entry. */
+export const cliMain = join(repo, 'packages', 'cli', 'dist', 'main.js');
+
+/** A daemon process under test. */
+export class DaemonProcess {
+  readonly dataDir: string;
+  url = '';
+  client!: HerdClient;
+  #child: ChildProcess | undefined;
+  logs: string[] = [];
+
+  constructor(dataDir?: string) {
+    // Short paths: VM sockets live under the data dir and the kernel limits socket paths to 107 bytes.
+    this.dataDir = dataDir ?? mkdtempSync('/tmp/herd-e2e-');
+  }
+
+  /** Starts the daemon and waits until it serves. */
+  async start(extraArgs: string[] = []): Promise<void> {
+    const child = spawn(process.execPath, [daemonMain, '--data-dir', this.dataDir, '--listen', '127.0.0.1:0', '--log-level', 'debug', ...extraArgs], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.#child = child;
+    this.url = await new Promise<string>((resolve, reject) => {
+      let buf = '';
+      const timer = setTimeout(() => reject(new Error(`daemon did not start: ${this.logs.join('\n').slice(-2000)}`)), 30_000);
+      child.stdout!.on('data', (b: Buffer) => {
+        buf += b.toString();
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          this.logs.push(line);
+          try {
+            const j = JSON.parse(line) as { msg?: string; url?: string };
+            if (j.msg === 'herd is serving' && j.url) {
+              clearTimeout(timer);
+              resolve(j.url);
+            }
+          } catch {
+            // not JSON
+          }
+        }
+      });
+      child.stderr!.on('data', (b: Buffer) => this.logs.push(b.toString()));
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`daemon exited with ${code}: ${this.logs.join('\n').slice(-2000)}`));
+      });
+    });
+    this.client = new HerdClient({ url: this.url, fetch: checkingFetch });
+  }
+
+  /** The daemon's pid. */
+  get pid(): number {
+    return this.#child?.pid ?? -1;
+  }
+
+  /** Kills the daemon with SIGKILL (VMs keep running). */
+  async kill9(): Promise<void> {
+    const child = this.#child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  /** Stops the daemon gracefully (VMs keep running). */
+  async stop(): Promise<void> {
+    const child = this.#child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  }
+
+  /** Force-stops every VM, stops the daemon and removes the data directory. */
+  async destroy(): Promise<void> {
+    try {
+      if (this.#child && this.#child.exitCode === null) {
+        for (const vm of await this.client.call('listVms')) {
+          await this.client.call('deleteVm', { params: { id: vm.id }, query: { wait: true, timeoutSeconds: 30 } }).catch(() => undefined);
+        }
+      }
+    } finally {
+      await this.stop();
+      rmSync(this.dataDir, { recursive: true, force: true });
+    }
+  }
+
+  /** Runs the CLI against this daemon. */
+  cli(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+    return runCli(['--url', this.url, ...args], input);
+  }
+}
+
+/** Runs the built CLI with `args`, feeding `input` on stdin. */
+export function runCli(args: string[], input?: string, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cliMain, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
