@@ -46,7 +46,7 @@ export async function followOperation(ctx: Context, first: Operation, options: F
           id: op.id,
         });
       await sleep(Math.min(delay, deadline - Date.now()));
-      delay = Math.min(delay * 2, 1000);
+      delay = Math.min(delay * 2, 500);
       op = await ctx.client.call('getOperation', { params: { id: op.id } });
     }
     if (op.status === 'failed') throw new OperationFailedError(op, operationError(op));

@@ -11,6 +11,7 @@ export interface ServeOptions {
   readonly listen: string;
   readonly accel?: 'auto' | 'kvm' | 'tcg';
   readonly logLevel?: string;
+  readonly demoImage?: 'tiny';
 }
 
 /** What the CLI uses of `@herd/daemon`. */
@@ -34,13 +35,15 @@ export function registerServe(program: Command): void {
         .env('HERD_ACCEL'),
     )
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).env('HERD_LOG_LEVEL').default('info'))
-    .action(async (opts: { dataDir: string; listen: string; accel?: ServeOptions['accel']; logLevel: string }) => {
+    .option('--demo-image', "build the demo image 'tiny' in the background if it does not exist yet")
+    .action(async (opts: { dataDir: string; listen: string; accel?: ServeOptions['accel']; logLevel: string; demoImage?: boolean }) => {
       const daemon = await loadDaemon();
       await daemon.serve({
         dataDir: resolve(opts.dataDir),
         listen: opts.listen,
         ...(opts.accel !== undefined && { accel: opts.accel }),
         logLevel: opts.logLevel,
+        ...(opts.demoImage && { demoImage: 'tiny' as const }),
       });
     });
 }

@@ -24,7 +24,8 @@ interface Seen {
 
 /**
  * A fake daemon whose console for `web1` replays a banner (as a text frame, like recent output)
- * and echoes every input frame back as a binary frame. Other VMs' consoles answer 404.
+ * and echoes every input frame back as a binary frame. `gone`'s console closes with 4404 at once;
+ * other VMs' consoles answer the upgrade with a 404.
  */
 async function echoConsole(): Promise<{ daemon: FakeDaemon; seen: Seen }> {
   const d = await FakeDaemon.start({
@@ -45,6 +46,11 @@ async function echoConsole(): Promise<{ daemon: FakeDaemon; seen: Seen }> {
           ws.send(data, { binary: true });
         });
       });
+      return;
+    }
+    if (req.url === '/api/v1/vms/gone/console') {
+      // What the daemon does for an unknown VM: accept, then close with 4000 + HTTP status.
+      server.handleUpgrade(req, socket, head, (ws) => ws.close(4404, "vm 'gone' does not exist; list them with `herd vm list`"));
       return;
     }
     const body = JSON.stringify({
@@ -82,6 +88,13 @@ describe('herd vm console (stdin not a terminal)', () => {
     const r = await runCli(['vm', 'console', 'ghost'], { url: d.url });
     expect(r.code).toBe(3);
     expect(r.stderr).toBe("herd: vm 'ghost' does not exist; list them with `herd vm list`\n");
+  });
+
+  it('exits 3 with the close reason when the daemon closes the console with 4404', async () => {
+    const { daemon: d } = await echoConsole();
+    const r = await runCli(['vm', 'console', 'gone'], { url: d.url, input: 'x' });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toBe("herd: vm 'gone' does not exist; list them with `herd vm list`\n");
   });
 
   it('exits 6 when the daemon cannot be reached', async () => {

@@ -9,7 +9,7 @@
  */
 import WebSocket from 'ws';
 import { detachHint, splitAtEscape } from './escape.js';
-import { connectionErrorOf, errorFromResponse } from './upgrade-errors.js';
+import { connectionErrorOf, errorFromClose, errorFromResponse } from './upgrade-errors.js';
 
 /** What {@link attachConsole} needs. */
 export interface ConsoleOptions {
@@ -32,7 +32,8 @@ const highWater = 1024 * 1024;
 /**
  * Attaches to a VM's serial console and resolves when the session ends (detached, stdin done
  * and the guest quiet, or the daemon closed the console). Rejects with a HerdError when the
- * daemon refuses the connection and a ConnectionError when it cannot be reached.
+ * daemon refuses the connection (an HTTP error, or a close code 4000 + status such as 4404) and
+ * a ConnectionError when it cannot be reached.
  */
 export function attachConsole(options: ConsoleOptions): Promise<void> {
   const stdin = options.stdin ?? process.stdin;
@@ -109,9 +110,16 @@ export function attachConsole(options: ConsoleOptions): Promise<void> {
       stdout.write(Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data));
       if (stdinEnded) armQuietTimer();
     });
-    ws.on('close', (code, reason) => {
+    ws.on('close', (code, reasonBytes) => {
       if (settled) return;
-      const why = reason.length > 0 ? `: ${reason.toString('utf8')}` : code === 1000 ? '' : ` (code ${code})`;
+      const reason = reasonBytes.toString('utf8');
+      const refused = errorFromClose(code, reason);
+      if (refused) {
+        if (interactive) stderr.write('\r\n');
+        finish(refused);
+        return;
+      }
+      const why = reason ? `: ${reason}` : code === 1000 ? '' : ` (code ${code})`;
       stderr.write(`${interactive ? '\r\n' : ''}herd: the daemon closed ${options.name}'s console${why}\n`);
       finish();
     });

@@ -57,6 +57,8 @@ export interface RunOptions {
   /** Written to stdin, which is then closed; stdin is closed at once when absent. */
   readonly input?: string;
   readonly env?: Readonly<Record<string, string>>;
+  /** Working directory of the CLI (the test's own by default). */
+  readonly cwd?: string;
   /** Kill the CLI after this long (a hang is a failure). */
   readonly timeoutMs?: number;
 }
@@ -72,10 +74,12 @@ export interface CliProcess {
 
 /** Starts `herd ARGS`; stdin and stdout are pipes, so the CLI sees no terminal. */
 export function startCli(args: readonly string[], options: RunOptions = {}): CliProcess {
-  const { HERD_URL: _u, HERD_DATA_DIR: _d, HERD_LISTEN: _l, HERD_ACCEL: _a, ...env } = process.env;
+  const env = { ...process.env };
+  for (const name of ['HERD_URL', 'HERD_DATA_DIR', 'HERD_LISTEN', 'HERD_ACCEL', 'HERD_LOG_LEVEL']) delete env[name];
   const child = spawn(process.execPath, [mainJs, ...args], {
     env: { ...env, NO_COLOR: '1', ...(options.url && { HERD_URL: options.url }), ...options.env },
     stdio: 'pipe',
+    cwd: options.cwd,
   });
   let stdout = '';
   let stderr = '';

@@ -5,7 +5,8 @@
  */
 import websocket from '@fastify/websocket';
 import { HerdError, apiBase, buildOpenApi, routes, type RouteDef, type RouteId } from '@herd/api';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Handler } from './handler.js';
 import { consoleHandlers, consoleSocket } from './routes/console-handlers.js';
@@ -22,7 +23,8 @@ type AnyHandler = Handler<RouteId>;
 export async function buildServer(services: Services, logger: Logger): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // herd logs one line per changing request itself (onResponse below), not two per request.
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
   });
   app.setValidatorCompiler(validatorCompiler);

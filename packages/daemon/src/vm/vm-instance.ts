@@ -6,6 +6,7 @@
  * shutdown, so cleanup runs however QEMU ended.
  */
 import { QmpClient } from '../qemu/qmp-client.js';
+import type { QmpEvent } from '../qemu/qmp-messages.js';
 import { processState } from '../host/proc.js';
 import { sleep } from '../util/time.js';
 
@@ -37,14 +38,15 @@ export class VmInstance {
     this.#qmp = qmp;
     this.#status = status;
     this.#onStatus = onStatus;
-    qmp.on('event', (e) => {
-      if (e.event === 'SHUTDOWN') {
-        const data = e.data as { guest?: unknown; reason?: unknown } | undefined;
-        this.#shutdown = { guest: data?.guest === true, reason: typeof data?.reason === 'string' ? data.reason : 'unknown' };
-      } else if (e.event === 'STOP') this.#setStatus('paused');
-      else if (e.event === 'RESUME') this.#setStatus('running');
-    });
     this.exited = qmp.disconnected.then(() => this.#exitInfo());
+  }
+
+  #onEvent(e: QmpEvent): void {
+    if (e.event === 'SHUTDOWN') {
+      const data = e.data;
+      this.#shutdown = { guest: data?.guest === true, reason: typeof data?.reason === 'string' ? data.reason : 'unknown' };
+    } else if (e.event === 'STOP') this.#setStatus('paused');
+    else if (e.event === 'RESUME') this.#setStatus('running');
   }
 
   /**
@@ -52,10 +54,19 @@ export class VmInstance {
    * a daemon restart) and reads its status. `onStatus` hears pause/resume from then on.
    */
   static async attach(vmId: string, pid: number, qmpSocket: string, onStatus: (s: InstanceStatus) => void): Promise<VmInstance> {
-    const qmp = await QmpClient.connect(qmpSocket, { timeoutMs: 5_000 });
+    // Events can arrive right after the handshake, before the instance exists (a guest that
+    // powers off at once); they are kept and replayed so that no SHUTDOWN reason is lost.
+    const early: QmpEvent[] = [];
+    let deliver = (e: QmpEvent): void => {
+      early.push(e);
+    };
+    const qmp = await QmpClient.connect(qmpSocket, { timeoutMs: 5_000, onEvent: (e) => deliver(e) });
     try {
       const st = await qmp.queryStatus();
-      return new VmInstance(vmId, pid, qmp, st.running ? 'running' : 'paused', onStatus);
+      const inst = new VmInstance(vmId, pid, qmp, st.running ? 'running' : 'paused', onStatus);
+      deliver = (e) => inst.#onEvent(e);
+      for (const e of early) inst.#onEvent(e);
+      return inst;
     } catch (e) {
       qmp.close();
       throw e;

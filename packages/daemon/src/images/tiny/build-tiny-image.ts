@@ -8,11 +8,16 @@ import { join, resolve } from 'node:path';
 import { buildDataDisk } from './build-data-disk.js';
 import { buildInitrd } from './build-initrd.js';
 import { TINY_GUEST_CMDLINE } from './guest-cmdline.js';
+import { extractPvhKernel } from './kernel-payload.js';
 import { findNewestKernel } from './kernel-version.js';
 
 /** The files of a built tiny image and how to boot them. */
 export interface TinyImageFiles {
-  /** Absolute path of the kernel (`outDir/vmlinuz`), for `-kernel`. */
+  /**
+   * Absolute path of the kernel, for `-kernel`: `outDir/vmlinux`, the host kernel unpacked from
+   * its bzImage (boots through PVH, ~3 s faster under TCG), or `outDir/vmlinuz`, a plain copy
+   * of the bzImage, when it cannot be unpacked here.
+   */
   kernel: string;
   /** Absolute path of the initramfs (`outDir/initrd.img`), for `-initrd`. */
   initrd: string;
@@ -53,25 +58,35 @@ export async function buildTinyImage(outDir: string, options: BuildTinyImageOpti
     throw new Error(`no modules for kernel ${kernel.version} in ${modulesDir}; install the matching linux-image package`);
   });
 
-  const files: TinyImageFiles = {
-    kernel: join(dir, 'vmlinuz'),
-    initrd: join(dir, 'initrd.img'),
-    disk: join(dir, 'disk.qcow2'),
-    cmdline: TINY_GUEST_CMDLINE,
-    kernelVersion: kernel.version,
-  };
   // Scratch space lives inside outDir so the final renames never cross file systems.
   const scratch = await mkdtemp(join(dir, '.build-'));
   try {
-    progress(`copying kernel ${kernel.version}`);
-    await copyFile(kernel.path, join(scratch, 'vmlinuz'));
+    progress(`unpacking kernel ${kernel.version}`);
+    await mkdir(join(scratch, 'kernel'));
+    const vmlinux = await extractPvhKernel(kernel.path, join(scratch, 'kernel'));
+    const kernelName = vmlinux === null ? 'vmlinuz' : 'vmlinux';
+    if (vmlinux === null) {
+      progress(`cannot unpack ${kernel.path} for a PVH boot; using the bzImage as is (slower to boot)`);
+      await copyFile(kernel.path, join(scratch, 'vmlinuz'));
+    } else {
+      await rename(vmlinux, join(scratch, 'vmlinux'));
+    }
+    const files: TinyImageFiles = {
+      kernel: join(dir, kernelName),
+      initrd: join(dir, 'initrd.img'),
+      disk: join(dir, 'disk.qcow2'),
+      cmdline: TINY_GUEST_CMDLINE,
+      kernelVersion: kernel.version,
+    };
     progress('building initramfs');
     await writeFile(join(scratch, 'initrd.img'), await buildInitrd({ modulesDir, busyboxPath: BUSYBOX_PATH }));
-    progress(`building ext4 root disk`);
+    progress('building ext4 root disk');
     const diskScratch = join(scratch, 'disk');
     await mkdir(diskScratch);
     await buildDataDisk(join(scratch, 'disk.qcow2'), diskScratch);
-    await rename(join(scratch, 'vmlinuz'), files.kernel);
+    await rename(join(scratch, kernelName), files.kernel);
+    // A previous build may have chosen the other kernel format; don't leave it to confuse.
+    await rm(join(dir, kernelName === 'vmlinux' ? 'vmlinuz' : 'vmlinux'), { force: true });
     await rename(join(scratch, 'initrd.img'), files.initrd);
     await rename(join(scratch, 'disk.qcow2'), files.disk);
     progress(`tiny image ready in ${dir}`);

@@ -33,33 +33,14 @@ for m in ${moduleNames.join(' ')}; do
   insmod /lib/modules/$m.ko || echo "herd-init: insmod $m failed"
 done
 
-name=tiny
-for arg in $(cat /proc/cmdline); do
-  case "$arg" in herd.hostname=?*) name="\${arg#herd.hostname=}" ;; esac
-done
-hostname "$name"
-ip link set lo up
-
-# The virtio root disk: writes under /data land in the VM's qcow2 overlay and survive reboots.
-data_mounted=0
-if [ -b /dev/vda ]; then
-  if mount -t ext4 -o rw /dev/vda /data; then data_mounted=1; else echo "herd-init: cannot mount /dev/vda on /data"; fi
-fi
-
-if [ -e /sys/class/net/eth0 ]; then
-  ip link set eth0 up
-  # Kept in the foreground of a background job so it keeps renewing; its chatter goes to a
-  # log rather than the console, which tests and people read.
-  udhcpc -f -i eth0 -s /etc/udhcpc.script >/var/log/udhcpc.log 2>&1 &
-fi
-
 # stop_guest poweroff|reboot: what both an ACPI power-button press and "poweroff" typed at the
 # shell end in. Everything else is killed first so that /data is no longer busy.
 stop_guest() {
   trap '' USR1 USR2 TERM
   kill -KILL -1 2>/dev/null
   sync
-  if [ $data_mounted = 1 ]; then
+  # /proc/mounts rather than a flag, so a request that lands mid-mount is handled too.
+  if grep -q ' /data ' /proc/mounts; then
     # Killed processes release /data a moment after kill returns, so retry briefly.
     tries=0
     until umount /data 2>/dev/null; do
@@ -75,8 +56,28 @@ trap 'stop_guest poweroff' USR1 USR2
 trap 'stop_guest reboot' TERM
 
 # The power-button handler (/etc/acpi/PWRF/00000080) runs "poweroff", i.e. signals us.
-# acpid opens /dev/input/event0, 1, ... once at start, so it runs after evdev is loaded.
+# acpid opens /dev/input/event0, 1, ... once at start, so it must run after evdev is loaded;
+# it starts as early as that allows, because a press before it runs is lost.
 acpid -c /etc/acpi -l /var/log/acpid.log
+
+name=tiny
+for arg in $(cat /proc/cmdline); do
+  case "$arg" in herd.hostname=?*) name="\${arg#herd.hostname=}" ;; esac
+done
+hostname "$name"
+ip link set lo up
+
+# The virtio root disk: writes under /data land in the VM's qcow2 overlay and survive reboots.
+if [ -b /dev/vda ]; then
+  mount -t ext4 -o rw /dev/vda /data || echo "herd-init: cannot mount /dev/vda on /data"
+fi
+
+if [ -e /sys/class/net/eth0 ]; then
+  ip link set eth0 up
+  # Kept in the foreground of a background job so it keeps renewing; its chatter goes to a
+  # log rather than the console, which tests and people read.
+  udhcpc -f -i eth0 -s /etc/udhcpc.script >/var/log/udhcpc.log 2>&1 &
+fi
 
 echo ${GUEST_READY_LINE}
 

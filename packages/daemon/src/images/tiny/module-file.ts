@@ -17,14 +17,17 @@ import { run } from '../../host/exec.js';
 export async function readModuleUncompressed(path: string): Promise<Buffer> {
   if (path.endsWith('.ko')) return readFile(path);
   if (path.endsWith('.ko.gz')) return gunzipSync(await readFile(path));
+  if (!path.endsWith('.ko.xz') && !path.endsWith('.ko.zst')) {
+    throw new Error(`unsupported kernel module file ${path} (expected .ko, .ko.gz, .ko.xz or .ko.zst)`);
+  }
   const scratch = await mkdtemp(join(tmpdir(), 'herd-module-'));
   try {
     const compressed = join(scratch, basename(path));
     const plain = compressed.replace(/\.(xz|zst)$/, '');
     await copyFile(path, compressed);
-    if (path.endsWith('.ko.xz')) await run('xz', ['--decompress', '--quiet', '--force', '--', compressed]);
-    else if (path.endsWith('.ko.zst')) await run('zstd', ['--decompress', '--quiet', '--force', '-o', plain, '--', compressed]);
-    else throw new Error(`unsupported kernel module file ${path} (expected .ko, .ko.gz, .ko.xz or .ko.zst)`);
+    // xz names its output by dropping ".xz"; zstd is told the same name.
+    if (path.endsWith('.xz')) await run('xz', ['--decompress', '--quiet', '--force', '--', compressed]);
+    else await run('zstd', ['--decompress', '--quiet', '--force', '-o', plain, '--', compressed]);
     return await readFile(plain);
   } finally {
     await rm(scratch, { recursive: true, force: true });

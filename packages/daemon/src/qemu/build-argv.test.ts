@@ -1,0 +1,91 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { buildArgv, InvalidLaunchSpecError } from './build-argv.js';
+import { UnsafeOptionValueError } from './escape.js';
+import type { LaunchSpec } from './launch-spec.js';
+
+// Run with UPDATE_GOLDEN=1 to rewrite the golden files after an intended change; review the diff.
+const update = process.env.UPDATE_GOLDEN === '1';
+
+function golden(name: string, argv: readonly string[]): void {
+  const file = fileURLToPath(new URL(`./__golden__/${name}.argv`, import.meta.url));
+  const text = argv.map((a) => `${a}\n`).join('');
+  if (update) writeFileSync(file, text);
+  expect(text).toBe(readFileSync(file, 'utf8'));
+}
+
+const base: LaunchSpec = {
+  uuid: '6f1c2a4e-9b1d-4c55-8a3e-2f0d5b7c9e10',
+  name: 'web-1',
+  accel: 'tcg',
+  cpus: 1,
+  memoryMiB: 256,
+  runDir: '/run/herd/vms/6f1c2a4e',
+  consoleLog: '/var/lib/herd/vms/6f1c2a4e/console.log',
+  boot: { kind: 'kernel', kernel: '/boot/vmlinuz', initrd: '/boot/initrd.img', cmdline: 'console=ttyS0 quiet' },
+  disks: [],
+  startPaused: true,
+};
+
+describe('buildArgv golden files', () => {
+  it('kernel boot, TCG, paused', () => {
+    golden('kernel-boot', buildArgv(base));
+  });
+
+  it('firmware boot, KVM, two disks (root gets bootindex 0)', () => {
+    golden(
+      'firmware-two-disks',
+      buildArgv({
+        ...base,
+        accel: 'kvm',
+        cpus: 4,
+        memoryMiB: 4096,
+        boot: { kind: 'firmware' },
+        startPaused: false,
+        disks: [
+          { id: 'root', path: '/var/lib/herd/pools/default/web-1-root.qcow2', format: 'qcow2' },
+          { id: 'data0', path: '/var/lib/herd/pools/default/seed.img', format: 'raw', readOnly: true },
+        ],
+      }),
+    );
+  });
+
+  it('commas in paths are doubled in key=value options and left alone in verbatim ones', () => {
+    golden(
+      'comma-escaping',
+      buildArgv({
+        ...base,
+        name: 'a,b',
+        runDir: '/run/herd/x,y',
+        consoleLog: '/var/log/a,b.log',
+        boot: { kind: 'kernel', kernel: '/boot/k,1', cmdline: 'x=1,y=2' },
+        disks: [{ id: 'root', path: '/pools/a,driver=raw,b.qcow2', format: 'qcow2' }],
+      }),
+    );
+  });
+});
+
+describe('buildArgv validation', () => {
+  it('rejects newlines in any user-influenced value', () => {
+    expect(() => buildArgv({ ...base, name: 'a\nb' })).toThrow(UnsafeOptionValueError);
+    expect(() => buildArgv({ ...base, boot: { kind: 'kernel', kernel: '/k', cmdline: 'a\nb' } })).toThrow(UnsafeOptionValueError);
+    expect(() => buildArgv({ ...base, disks: [{ id: 'root', path: '/a\0b', format: 'raw' }] })).toThrow(UnsafeOptionValueError);
+  });
+
+  it('rejects disk ids QEMU would not accept as node names, and duplicates', () => {
+    expect(() => buildArgv({ ...base, disks: [{ id: '0root', path: '/a', format: 'raw' }] })).toThrow(InvalidLaunchSpecError);
+    expect(() => buildArgv({ ...base, disks: [{ id: 'x'.repeat(27), path: '/a', format: 'raw' }] })).toThrow(InvalidLaunchSpecError);
+    const d = { id: 'root', path: '/a', format: 'raw' } as const;
+    expect(() => buildArgv({ ...base, disks: [d, d] })).toThrow(/used twice/);
+  });
+
+  it('rejects sizes that are not positive integers', () => {
+    expect(() => buildArgv({ ...base, cpus: 0 })).toThrow(/cpus/);
+    expect(() => buildArgv({ ...base, memoryMiB: 1.5 })).toThrow(/memoryMiB/);
+  });
+
+  it('rejects a runDir too long for a unix socket path', () => {
+    expect(() => buildArgv({ ...base, runDir: `/run/${'d'.repeat(120)}` })).toThrow(/longer than 107 bytes/);
+  });
+});

@@ -1,0 +1,107 @@
+/**
+ * The QEMU command line for a {@link LaunchSpec}. Pure and deterministic so it can be pinned by
+ * golden files: any change to what herd asks of QEMU shows up as a reviewed diff.
+ *
+ * The device model is deliberately lean (`-nodefaults`, no display, no NIC unless asked, virtio
+ * disks only) because boot time must stay within a few percent of a minimal hand-written QEMU.
+ */
+import { checkVerbatimValue, escapeOptionValue } from './escape.js';
+import type { DiskSpec, LaunchSpec } from './launch-spec.js';
+import { consoleSocketPath, pidfilePath, qmpSocketPath } from './launch-spec.js';
+
+/** The emulator herd runs for x86-64 guests (resolved through PATH by `run()`). */
+export const QEMU_BINARY = 'qemu-system-x86_64';
+
+/** Thrown by {@link buildArgv} for a spec QEMU would reject or misread; the message names the field. */
+export class InvalidLaunchSpecError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidLaunchSpecError';
+  }
+}
+
+// QEMU ids must start with a letter; block node names are limited to 31 bytes, and we append
+// "-file"/"-fmt" (5 bytes at most) to the disk id.
+const DISK_ID = /^[A-Za-z][A-Za-z0-9_-]{0,25}$/;
+// sun_path is 108 bytes including the terminating NUL; QEMU (and node:net) refuse longer paths.
+const MAX_SOCKET_PATH_BYTES = 107;
+
+/**
+ * Returns QEMU's arguments (without the binary name; see {@link QEMU_BINARY}) for `spec`. Throws
+ * {@link InvalidLaunchSpecError} for invalid sizes, disk ids or socket paths, and
+ * `UnsafeOptionValueError` for values containing NUL or newlines. Pure; may be called anywhere.
+ */
+export function buildArgv(spec: LaunchSpec): string[] {
+  validate(spec);
+  const e = escapeOptionValue;
+  const qmp = qmpSocketPath(spec.runDir);
+  const consoleSock = consoleSocketPath(spec.runDir);
+  return [
+    '-name', `guest=${e(spec.name)},debug-threads=on`,
+    '-uuid', checkVerbatimValue(spec.uuid),
+    '-machine', 'pc',
+    '-accel', spec.accel,
+    // TCG cannot pass through the host CPU; "max" gives the guest every feature TCG emulates.
+    '-cpu', spec.accel === 'kvm' ? 'host' : 'max',
+    '-smp', String(spec.cpus),
+    '-m', `${spec.memoryMiB}M`,
+    '-nodefaults',
+    '-no-user-config',
+    '-display', 'none',
+    // QEMU outlives the daemon: it detaches once initialized (sockets listening, pidfile written).
+    '-daemonize',
+    '-pidfile', checkVerbatimValue(pidfilePath(spec.runDir)),
+    '-chardev', `socket,id=qmp,path=${e(qmp)},server=on,wait=off`,
+    '-mon', 'chardev=qmp,mode=control',
+    // logfile= records all guest output even while no console client is connected.
+    '-chardev', `socket,id=serial0,path=${e(consoleSock)},server=on,wait=off,logfile=${e(spec.consoleLog)},logappend=on`,
+    '-serial', 'chardev:serial0',
+    // With -kernel, QEMU's linuxboot option ROM holds bootindex 0; the root disk only gets it
+    // when the firmware boots from disk.
+    ...spec.disks.flatMap((d, i) => diskArgs(d, i === 0 && spec.boot.kind === 'firmware')),
+    ...bootArgs(spec.boot),
+    ...(spec.startPaused ? ['-S'] : []),
+  ];
+}
+
+function diskArgs(disk: DiskSpec, root: boolean): string[] {
+  const e = escapeOptionValue;
+  const ro = disk.readOnly ? ',read-only=on' : '';
+  const file = `${disk.id}-file`;
+  const fmt = `${disk.id}-fmt`;
+  return [
+    '-blockdev', `driver=file,node-name=${e(file)},filename=${e(disk.path)}${ro}`,
+    '-blockdev', `driver=${disk.format},node-name=${e(fmt)},file=${e(file)}${ro}`,
+    '-device', `virtio-blk-pci,drive=${e(fmt)},id=${e(disk.id)}${root ? ',bootindex=0' : ''}`,
+  ];
+}
+
+function bootArgs(boot: LaunchSpec['boot']): string[] {
+  if (boot.kind === 'firmware') return [];
+  // -kernel, -initrd and -append take their argument verbatim: doubling commas here would break them.
+  return [
+    '-kernel', checkVerbatimValue(boot.kernel),
+    ...(boot.initrd === undefined ? [] : ['-initrd', checkVerbatimValue(boot.initrd)]),
+    '-append', checkVerbatimValue(boot.cmdline),
+  ];
+}
+
+function validate(spec: LaunchSpec): void {
+  if (!Number.isInteger(spec.cpus) || spec.cpus < 1) throw new InvalidLaunchSpecError(`cpus must be a positive integer, got ${spec.cpus}`);
+  if (!Number.isInteger(spec.memoryMiB) || spec.memoryMiB < 1) {
+    throw new InvalidLaunchSpecError(`memoryMiB must be a positive integer, got ${spec.memoryMiB}`);
+  }
+  const seen = new Set<string>();
+  for (const d of spec.disks) {
+    if (!DISK_ID.test(d.id)) {
+      throw new InvalidLaunchSpecError(`disk id ${JSON.stringify(d.id)} must be a letter followed by up to 25 letters, digits, '-' or '_'`);
+    }
+    if (seen.has(d.id)) throw new InvalidLaunchSpecError(`disk id ${JSON.stringify(d.id)} is used twice`);
+    seen.add(d.id);
+  }
+  for (const p of [qmpSocketPath(spec.runDir), consoleSocketPath(spec.runDir)]) {
+    if (Buffer.byteLength(p) > MAX_SOCKET_PATH_BYTES) {
+      throw new InvalidLaunchSpecError(`socket path ${p} is longer than ${MAX_SOCKET_PATH_BYTES} bytes; use a shorter runDir`);
+    }
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * What herd tells QEMU to run: the complete, already-resolved description of one VM's QEMU
+ * process. Built by the reconciler from the VM spec (volume paths resolved, accelerator chosen);
+ * consumed by `buildArgv` and `launchQemu`.
+ */
+import { join } from 'node:path';
+
+/** Boot straight into a kernel (and optional initrd) given on the host, bypassing the firmware's boot order. */
+export interface KernelBoot {
+  readonly kind: 'kernel';
+  readonly kernel: string;
+  readonly initrd?: string;
+  readonly cmdline: string;
+}
+
+/** Boot through the firmware (SeaBIOS), which boots the root disk (bootindex 0). */
+export interface FirmwareBoot {
+  readonly kind: 'firmware';
+}
+
+/** A disk image attached as a virtio-blk device. */
+export interface DiskSpec {
+  /** QEMU-id-safe identifier (letter first, then letters, digits, `-`, `_`; at most 26 chars); block node and device ids derive from it. */
+  readonly id: string;
+  readonly path: string;
+  readonly format: 'qcow2' | 'raw';
+  readonly readOnly?: boolean;
+}
+
+/** Everything needed to start one VM's QEMU process. */
+export interface LaunchSpec {
+  /** VM uuid; goes on the command line as `-uuid` so a reattaching daemon can verify /proc/PID/cmdline. */
+  readonly uuid: string;
+  /** DNS-label VM name. */
+  readonly name: string;
+  readonly accel: 'kvm' | 'tcg';
+  readonly cpus: number;
+  readonly memoryMiB: number;
+  /** Per-VM runtime directory: qmp.sock, console.sock and qemu.pid live here. */
+  readonly runDir: string;
+  /** Serial console log file (appended to; survives daemon restarts). */
+  readonly consoleLog: string;
+  readonly boot: KernelBoot | FirmwareBoot;
+  /** disks[0] is the root disk (bootindex 0). */
+  readonly disks: readonly DiskSpec[];
+  /** Start with the vCPUs stopped (`-S`); `cont` over QMP starts them. */
+  readonly startPaused?: boolean;
+}
+
+/** Path of the QMP control socket in a VM's runtime directory. Pure. */
+export function qmpSocketPath(runDir: string): string {
+  return join(runDir, 'qmp.sock');
+}
+
+/** Path of the serial console socket in a VM's runtime directory. Pure. */
+export function consoleSocketPath(runDir: string): string {
+  return join(runDir, 'console.sock');
+}
+
+/** Path of the pidfile QEMU writes (and deletes on clean exit) in a VM's runtime directory. Pure. */
+export function pidfilePath(runDir: string): string {
+  return join(runDir, 'qemu.pid');
+}

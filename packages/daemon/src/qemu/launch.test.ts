@@ -1,0 +1,60 @@
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { run } from '../host/exec.js';
+import { isQemuOf, processState } from '../host/proc.js';
+import { launchQemu, QemuAlreadyRunningError, QemuLaunchError } from './launch.js';
+import type { LaunchSpec } from './launch-spec.js';
+import { consoleSocketPath, pidfilePath, qmpSocketPath } from './launch-spec.js';
+
+const root = mkdtempSync(join(tmpdir(), 'herd-launch-'));
+const pids: number[] = [];
+
+afterAll(() => {
+  for (const pid of pids) if (processState(pid) === 'alive') process.kill(pid, 'SIGKILL');
+  rmSync(root, { recursive: true, force: true });
+});
+
+function spec(dir: string, uuid: string, disks: LaunchSpec['disks']): LaunchSpec {
+  return {
+    uuid,
+    name: 'launch-test',
+    accel: 'tcg',
+    cpus: 1,
+    memoryMiB: 128,
+    runDir: join(root, dir),
+    consoleLog: join(root, dir, 'console.log'),
+    boot: { kind: 'firmware' },
+    disks,
+    startPaused: true,
+  };
+}
+
+describe('launchQemu', () => {
+  it('fails with QEMU’s own message for a missing disk, and leaves no stale sockets', async () => {
+    const missing = join(root, 'missing.qcow2');
+    const s = spec('missing', '00000000-0000-4000-8000-000000000001', [{ id: 'root', path: missing, format: 'qcow2' }]);
+    const err = await launchQemu(s).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(QemuLaunchError);
+    expect((err as QemuLaunchError).message).toBe(
+      `qemu-system-x86_64: -blockdev driver=file,node-name=root-file,filename=${missing}: Could not open '${missing}': No such file or directory`,
+    );
+    expect(existsSync(qmpSocketPath(s.runDir))).toBe(false);
+    expect(existsSync(consoleSocketPath(s.runDir))).toBe(false);
+  });
+
+  it('starts a detached QEMU from a runDir whose path contains a comma, and refuses to start it twice', async () => {
+    const disk = join(root, 'disk,1.qcow2');
+    await run('qemu-img', ['create', '-q', '-f', 'qcow2', disk, '64M']);
+    const uuid = '00000000-0000-4000-8000-000000000002';
+    const s = spec('a,b', uuid, [{ id: 'root', path: disk, format: 'qcow2' }]);
+    const { pid } = await launchQemu(s);
+    pids.push(pid);
+    expect(isQemuOf(pid, uuid)).toBe(true);
+    expect(statSync(s.runDir).mode & 0o777).toBe(0o700);
+    for (const p of [qmpSocketPath(s.runDir), consoleSocketPath(s.runDir), pidfilePath(s.runDir)]) expect(existsSync(p)).toBe(true);
+    await expect(launchQemu(s)).rejects.toBeInstanceOf(QemuAlreadyRunningError);
+    expect(isQemuOf(pid, uuid)).toBe(true);
+  });
+});
