@@ -87,6 +87,7 @@ describe('daemon restarts', () => {
     await waitFor('QEMU gone', () => (pidsWithArg(vm.id).length === 0 ? true : undefined), 5_000);
     await daemon.start();
     const after = await daemon.client.call('getVm', { params: { id: 'two' } });
+    if (after.state !== 'stopped') console.log(daemon.logs.filter((l) => l.includes(vm.id) || l.includes('"two"')).join('\n'));
     expect(after.state).toBe('stopped');
     expect(after.status.reason).toBe('QEMU exited while the daemon was not running');
   });

@@ -4,6 +4,7 @@
  * shows, and maps every error to the catalogue's `{error: {code, message, details}}`.
  */
 import websocket from '@fastify/websocket';
+import { Type } from '@sinclair/typebox';
 import { HerdError, apiBase, buildOpenApi, routes, type RouteDef, type RouteId } from '@herd/api';
 import Fastify, {
   LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
@@ -18,6 +19,8 @@ import type { Services } from './services.js';
 import { validationError, validatorCompiler } from './validation.js';
 
 type AnyHandler = Handler<RouteId>;
+
+const noQuery = Type.Object({}, { additionalProperties: false });
 
 /** Builds the Fastify app (not listening yet); `inject()` works on it for tests. */
 export async function buildServer(services: Services, logger: Logger): Promise<FastifyInstance> {
@@ -73,7 +76,8 @@ export async function buildServer(services: Services, logger: Logger): Promise<F
     const url = apiBase + route.path.replace(/\{(\w+)\}/g, ':$1');
     const schema = {
       ...(route.params ? { params: route.params } : {}),
-      ...(route.query ? { querystring: route.query } : {}),
+      // Routes without query parameters still reject unknown ones.
+      querystring: route.query ?? noQuery,
       ...(route.body ? { body: route.body } : {}),
     };
     const run = (request: Parameters<AnyHandler>[2], reply: Parameters<AnyHandler>[1]) =>

@@ -6,8 +6,8 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { HerdError, nameProblem, namePattern } from '@herd/api';
 
-const strict = addFormats.default(new Ajv.default({ coerceTypes: false, removeAdditional: false, useDefaults: false, strict: false, allErrors: false }));
-const coercing = addFormats.default(new Ajv.default({ coerceTypes: true, removeAdditional: false, useDefaults: false, strict: false, allErrors: false }));
+const strict = addFormats.default(new Ajv.default({ verbose: true, coerceTypes: false, removeAdditional: false, useDefaults: false, strict: false, allErrors: false }));
+const coercing = addFormats.default(new Ajv.default({ verbose: true, coerceTypes: true, removeAdditional: false, useDefaults: false, strict: false, allErrors: false }));
 
 /** Fastify's validator compiler: strict for bodies, coercing for the rest. */
 export function validatorCompiler({ schema, httpPart }: { schema: object; httpPart?: string }): ValidateFunction {
@@ -32,7 +32,9 @@ export function validationError(errors: readonly ErrorObject[], part: string, da
       return new HerdError('validation_failed', { field, reason: `${where}'${field}' is required` });
     }
     case 'pattern':
-      if (e.params.pattern === namePattern) {
+    case 'maxLength':
+    case 'minLength':
+      if ((e.parentSchema as { pattern?: unknown } | undefined)?.pattern === namePattern) {
         const value = path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], data);
         return new HerdError('validation_failed', { field: path, reason: nameProblem(String(value)) ?? 'not a valid name' });
       }

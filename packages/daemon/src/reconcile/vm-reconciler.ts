@@ -58,9 +58,15 @@ export class VmReconciler {
 
   /** One reconcile pass for VM `id`. */
   async reconcile(id: string): Promise<ReconcileResult> {
-    const row = await this.#d.vms.get(id);
+    let row = await this.#d.vms.get(id);
     if (!row) return done;
-    const inst = this.#instances.get(id) ?? (await this.#reattach(row));
+    let inst = this.#instances.get(id);
+    if (!inst) {
+      inst = await this.#reattach(row);
+      // Finding the QEMU gone changes the record (stopped, and stays stopped): read it again.
+      row = await this.#d.vms.get(id);
+      if (!row) return done;
+    }
     if (row.deleting) return this.#delete(row, inst);
 
     const restartPending = row.restart_generation > row.boot_generation;

@@ -7,7 +7,7 @@
  * QEMU is spawned directly here (tests may use child_process; the daemon may not).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -266,4 +266,13 @@ describe('tiny guest image', () => {
     guest.type('ip route show default');
     await guest.waitFor(/^default via 10\.0\.2\.2 dev eth0/m, 20_000);
   }, 180_000);
+
+  it('rebuilds into the same directory safely, with a byte-identical initramfs', async () => {
+    const before = await readFile(image.initrd);
+    const again = await buildTinyImage(join(work, 'image'));
+    expect(again).toEqual(image);
+    expect((await readFile(again.initrd)).equals(before)).toBe(true);
+    // Scratch directories are gone; only the image files remain.
+    expect((await readdir(join(work, 'image'))).sort()).toEqual(['disk.qcow2', 'initrd.img', 'vmlinux']);
+  }, 120_000);
 });

@@ -22,6 +22,7 @@ const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
 const S_IFLNK = 0o120000;
 const S_IFCHR = 0o020000;
+const HEADER_LENGTH = 110;
 const TRAILER = 'TRAILER!!!';
 
 /**
@@ -31,31 +32,26 @@ const TRAILER = 'TRAILER!!!';
  */
 export function encodeCpioNewc(entries: readonly CpioEntry[]): Buffer {
   const parts: Buffer[] = [];
-  let offset = 0;
-  const push = (b: Buffer): void => {
-    parts.push(b);
-    offset += b.length;
-  };
   let ino = 1;
   for (const entry of entries) {
-    const { mode, data, rdevMajor, rdevMinor } = describe(entry);
     const name = entry.path.replace(/^\/+/, '');
     if (name === '' || name.includes('\0')) throw new Error(`invalid cpio member name ${JSON.stringify(entry.path)}`);
-    pushMember(push, () => offset, { ino: ino++, mode, nlink: entry.kind === 'directory' ? 2 : 1, rdevMajor, rdevMinor }, name, data);
+    parts.push(...encodeMember({ ...describe(entry), ino: ino++, nlink: entry.kind === 'directory' ? 2 : 1 }, name));
   }
-  pushMember(push, () => offset, { ino: 0, mode: 0, nlink: 1, rdevMajor: 0, rdevMinor: 0 }, TRAILER, new Uint8Array());
+  parts.push(...encodeMember({ ino: 0, mode: 0, nlink: 1, rdevMajor: 0, rdevMinor: 0, data: new Uint8Array() }, TRAILER));
   return Buffer.concat(parts);
 }
 
-interface HeaderFields {
+interface Member {
   readonly ino: number;
   readonly mode: number;
   readonly nlink: number;
   readonly rdevMajor: number;
   readonly rdevMinor: number;
+  readonly data: Uint8Array;
 }
 
-function describe(entry: CpioEntry): { mode: number; data: Uint8Array; rdevMajor: number; rdevMinor: number } {
+function describe(entry: CpioEntry): Omit<Member, 'ino' | 'nlink'> {
   switch (entry.kind) {
     case 'directory':
       return { mode: S_IFDIR | (entry.mode & 0o7777), data: new Uint8Array(), rdevMajor: 0, rdevMinor: 0 };
@@ -69,37 +65,35 @@ function describe(entry: CpioEntry): { mode: number; data: Uint8Array; rdevMajor
   }
 }
 
-function pushMember(
-  push: (b: Buffer) => void,
-  offset: () => number,
-  fields: HeaderFields,
-  name: string,
-  data: Uint8Array,
-): void {
+/**
+ * One member: header, NUL-terminated name, data. Members start on a 4-byte boundary, and the
+ * name is padded so the data does too (the padding counts from the start of the header).
+ */
+function encodeMember(m: Member, name: string): Buffer[] {
   const nameBytes = Buffer.from(`${name}\0`);
   const header = [
     '070701',
-    hex8(fields.ino),
-    hex8(fields.mode),
+    hex8(m.ino),
+    hex8(m.mode),
     hex8(0), // uid
     hex8(0), // gid
-    hex8(fields.nlink),
+    hex8(m.nlink),
     hex8(0), // mtime
-    hex8(data.length),
+    hex8(m.data.length),
     hex8(0), // devmajor
     hex8(0), // devminor
-    hex8(fields.rdevMajor),
-    hex8(fields.rdevMinor),
+    hex8(m.rdevMajor),
+    hex8(m.rdevMinor),
     hex8(nameBytes.length),
-    hex8(0), // check (unused by newc)
+    hex8(0), // check (only used by the "crc" variant)
   ].join('');
-  push(Buffer.from(header, 'latin1'));
-  push(nameBytes);
-  // The name is padded so the data starts on a 4-byte boundary (the 110-byte header included),
-  // and the data is padded so the next header does too.
-  push(padding(offset()));
-  push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-  push(padding(offset()));
+  return [
+    Buffer.from(header, 'latin1'),
+    nameBytes,
+    padding(HEADER_LENGTH + nameBytes.length),
+    Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength),
+    padding(m.data.length),
+  ];
 }
 
 function hex8(n: number): string {
@@ -107,6 +101,7 @@ function hex8(n: number): string {
   return n.toString(16).padStart(8, '0');
 }
 
-function padding(offset: number): Buffer {
-  return Buffer.alloc((4 - (offset % 4)) % 4);
+/** Zero bytes that bring `length` up to a multiple of 4. */
+function padding(length: number): Buffer {
+  return Buffer.alloc((4 - (length % 4)) % 4);
 }
