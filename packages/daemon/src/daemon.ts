@@ -72,10 +72,10 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
   const facts = await readHostFacts(QEMU_BINARY);
   log.info({ accel: accel.accel, reason: accel.reason, qemu: facts.qemuVersion, dataDir: paths.root }, 'host probed');
 
-  let queue: WorkQueue | undefined;
-  const wake = (id: string) => queue?.add(id);
+  // The reconciler wakes the queue and the queue runs the reconciler: tie the knot lazily.
+  const wake = (id: string) => queue.add(id);
   const reconciler = new VmReconciler({ vms, images, paths, consoles, accel, log, wake });
-  queue = new WorkQueue((id) => reconciler.reconcile(id), {
+  const queue: WorkQueue = new WorkQueue((id) => reconciler.reconcile(id), {
     onError: (id, e, attempt) => log.warn({ vmId: id, attempt, err: e instanceof Error ? e.message : String(e) }, 'reconcile failed; will retry'),
   });
 
@@ -111,7 +111,7 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
     close: async () => {
       if (closed) return;
       closed = true;
-      queue?.stop();
+      queue.stop();
       await app.close();
       reconciler.detachAll();
       consoles.closeAll();

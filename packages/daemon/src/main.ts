@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** Runs the daemon directly (`node packages/daemon/dist/main.js --data-dir D --listen A`), as tests and benchmarks do. */
+import './memory-footprint.js';
 import { parseArgs } from 'node:util';
 import { serve } from './daemon.js';
 
