@@ -178,7 +178,7 @@ async function main() {
       await sleep(200);
     }
     for (let i = 0; i < rounds; i++) {
-      await client.call('createVm', { body: { name: `del${i}`, image: 'tiny', memoryMiB: 64, start: true }, query: { wait: true } });
+      await client.call('createVm', { body: { name: `del${i}`, image: 'tiny', memoryMiB: 128, start: true }, query: { wait: true } });
       const t0 = now();
       await client.call('deleteVm', { params: { id: `del${i}` }, query: { wait: true } });
       results.herd.delete.push(ms(t0));
@@ -188,7 +188,7 @@ async function main() {
     process.stderr.write(`starting ${manyVms} VMs...\n`);
     const rssIdle = rssKiB(child.pid);
     for (let i = 0; i < manyVms; i++)
-      await client.call('createVm', { body: { name: `m${i}`, image: 'tiny', memoryMiB: 64, start: true }, query: { wait: true } });
+      await client.call('createVm', { body: { name: `m${i}`, image: 'tiny', memoryMiB: 128, start: true }, query: { wait: true } });
     await sleep(2000);
     const list = [];
     const show = [];

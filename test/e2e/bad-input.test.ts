@@ -44,6 +44,7 @@ describe('bad input', () => {
     [{ name: '-x', image: 'tiny' }, 400, 'validation_failed', 'name', /DNS label/],
     [{ name: 'a'.repeat(64), image: 'tiny' }, 400, 'validation_failed', 'name', /at most 63/],
     [{ name: 'ok', image: 'tiny', memoryMiB: 4 }, 400, 'validation_failed', 'memoryMiB', /memoryMiB/],
+    [{ name: 'ok', image: 'tiny', memoryMiB: 64 }, 400, 'validation_failed', 'memoryMiB', /needs at least 96 MiB/],
     [{ name: 'ok', image: 'tiny', memoryMiB: '256' }, 400, 'validation_failed', 'memoryMiB', /integer/],
     [{ name: 'ok', image: 'tiny', cpus: 0 }, 400, 'validation_failed', 'cpus', /cpus/],
     [{ name: 'ok', image: 'tiny', diskBytes: 1048576 }, 422, 'disk_too_small', 'diskBytes', /at least as large/],

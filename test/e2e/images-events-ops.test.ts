@@ -34,7 +34,7 @@ describe('images, events and operations', () => {
     expect(r.code, r.stderr).toBe(0);
     const image = await daemon.client.call('getImage', { params: { id: 'blank' } });
     expect(image).toMatchObject({ name: 'blank', kind: 'disk', format: 'raw', virtualSize: 32 * 1024 * 1024 });
-    const op = await daemon.client.call('createVm', { body: { name: 'fw', image: 'blank', memoryMiB: 64, start: true }, query: { wait: true } });
+    const op = await daemon.client.call('createVm', { body: { name: 'fw', image: 'blank', memoryMiB: 128, start: true }, query: { wait: true } });
     expect(op.status).toBe('succeeded');
     const vm = await daemon.client.call('getVm', { params: { id: 'fw' } });
     expect(vm.state).toBe('running');
@@ -50,7 +50,7 @@ describe('images, events and operations', () => {
     const abort = new AbortController();
     const last = (await daemon.client.call('listEvents', { query: { limit: 1 } })).at(-1)?.seq ?? 0;
     const stream = daemon.client.streamEvents((e) => seen.push(e), { since: last, signal: abort.signal });
-    await daemon.client.call('createVm', { body: { name: 'ev', image: 'tiny', memoryMiB: 64, start: true }, query: { wait: true } });
+    await daemon.client.call('createVm', { body: { name: 'ev', image: 'tiny', memoryMiB: 128, start: true }, query: { wait: true } });
     await daemon.client.call('deleteVm', { params: { id: 'ev' }, query: { wait: true } });
     await waitFor('vm.deleted event', () => (seen.some((e) => e.type === 'vm.deleted') ? true : undefined), 10_000);
     abort.abort();
@@ -64,7 +64,7 @@ describe('images, events and operations', () => {
 
   it('forces off a guest that ignores the ACPI power button once the grace period ends', async () => {
     await daemon.client.call('createVm', {
-      body: { name: 'deaf', image: 'tiny', memoryMiB: 64, start: true },
+      body: { name: 'deaf', image: 'tiny', memoryMiB: 128, start: true },
       query: { wait: true },
     });
     await waitFor('guest ready', async () => ((await daemon.client.call('getVmConsole', { params: { id: 'deaf' } })).includes('HERD-GUEST-READY') ? true : undefined), 60_000, 250);

@@ -13,6 +13,7 @@ export const Image = Type.Object(
     actualSize: Type.Integer({ description: 'bytes used on the host' }),
     source: Type.String(),
     kernelCmdline: Nullable(Type.String()),
+    minMemoryMiB: Nullable(Type.Integer({ description: 'least memory a VM of this image boots with' })),
     usedBy: Type.Array(Type.String(), { description: 'names of VMs whose disks depend on this image' }),
     createdAt: Timestamp,
   },

@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { cpuHasVirtFlags, decideAccel, interpretProbe, probeAccel } from './accel.js';
+import { checkKvmDevice, cpuHasVirtFlags, decideAccel, detectAccel, interpretProbe, probeAccel } from './accel.js';
 import type { ProbeTranscript } from './accel.js';
 
 const ok = { ok: true } as const;
@@ -70,5 +71,17 @@ describe('probeAccel against real QEMU', () => {
     const outcome = await probeAccel('kvm');
     if (outcome.kind === 'completed') return; // a host with working KVM
     expect(outcome).toMatchObject({ kind: 'failed', detail: expect.stringMatching(/kvm/i) });
+  });
+});
+
+describe('detectAccel on this host', () => {
+  it('reports a missing device as absent', async () => {
+    expect(await checkKvmDevice('/nonexistent/kvm')).toMatchObject({ ok: false, why: 'absent' });
+  });
+
+  it.runIf(!existsSync('/dev/kvm'))('falls back to TCG without starting a probe when /dev/kvm is absent', async () => {
+    const started = Date.now();
+    expect(await detectAccel()).toEqual({ accel: 'tcg', reason: expect.stringMatching(/^\/dev\/kvm not present/) });
+    expect(Date.now() - started).toBeLessThan(1_000);
   });
 });

@@ -17,6 +17,7 @@ import { nowIso } from '../util/time.js';
 import type { VmRepo } from '../vm/vm-repo.js';
 import type { ImageRepo } from './image-repo.js';
 import { buildTinyImage } from './tiny/build-tiny-image.js';
+import { TINY_GUEST_MIN_MEMORY_MIB } from './tiny/guest-cmdline.js';
 import { toApiImage } from './to-api-image.js';
 
 /** What the image service needs. */
@@ -82,6 +83,7 @@ export class ImageService {
         kernel_path: files.kernel,
         initrd_path: files.initrd,
         kernel_cmdline: files.cmdline,
+        min_memory_mib: TINY_GUEST_MIN_MEMORY_MIB,
         virtual_size: info['virtual-size'],
         actual_size: info['actual-size'] ?? 0,
         source: `recipe:${body.recipe} (kernel ${files.kernelVersion})`,
@@ -120,6 +122,7 @@ export class ImageService {
         kernel_path: null,
         initrd_path: null,
         kernel_cmdline: null,
+        min_memory_mib: null,
         virtual_size: copied['virtual-size'],
         actual_size: copied['actual-size'] ?? 0,
         source: `file:${path}`,

@@ -13,6 +13,7 @@ export function toApiImage(row: ImageRow, usedBy: string[]): Image {
     actualSize: Number(row.actual_size),
     source: row.source,
     kernelCmdline: row.kernel_cmdline,
+    minMemoryMiB: row.min_memory_mib,
     usedBy,
     createdAt: row.created_at,
   };

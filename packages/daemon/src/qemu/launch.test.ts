@@ -57,4 +57,17 @@ describe('launchQemu', () => {
     await expect(launchQemu(s)).rejects.toBeInstanceOf(QemuAlreadyRunningError);
     expect(isQemuOf(pid, uuid)).toBe(true);
   });
+
+  it('starts a kernel-booted VM with a root disk (the disk must not claim bootindex 0 from -kernel)', async () => {
+    const disk = join(root, 'kdisk.qcow2');
+    await run('qemu-img', ['create', '-q', '-f', 'qcow2', disk, '64M']);
+    const uuid = '00000000-0000-4000-8000-000000000003';
+    const s: LaunchSpec = {
+      ...spec('kernel', uuid, [{ id: 'root', path: disk, format: 'qcow2' }]),
+      boot: { kind: 'kernel', kernel: '/boot/vmlinuz-6.1.0-56-amd64', cmdline: 'console=ttyS0' },
+    };
+    const { pid } = await launchQemu(s);
+    pids.push(pid);
+    expect(isQemuOf(pid, uuid)).toBe(true);
+  });
 });

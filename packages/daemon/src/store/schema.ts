@@ -42,6 +42,8 @@ export interface ImagesTable {
   kernel_path: string | null;
   initrd_path: string | null;
   kernel_cmdline: string | null;
+  /** Least memory a guest of this image boots with, when known. */
+  min_memory_mib: number | null;
   virtual_size: number;
   actual_size: number;
   source: string;

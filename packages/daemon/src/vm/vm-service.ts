@@ -83,13 +83,19 @@ export class VmService {
     const diskBytes = body.diskBytes ?? virtual;
     if (diskBytes < virtual)
       throw new HerdError('disk_too_small', { image: image.name, imageSize: `${virtual} bytes`, requested: `${diskBytes} bytes`, field: 'diskBytes' });
+    const memoryMiB = body.memoryMiB ?? 256;
+    if (image.min_memory_mib !== null && memoryMiB < image.min_memory_mib)
+      throw new HerdError('validation_failed', {
+        field: 'memoryMiB',
+        reason: `image '${image.name}' needs at least ${image.min_memory_mib} MiB of memory to boot; ${memoryMiB} MiB was asked for`,
+      });
     const now = nowIso();
     const row: VmRow = {
       id: randomUUID(),
       name: body.name,
       host: this.#d.hostName,
       cpus: body.cpus ?? 1,
-      memory_mib: body.memoryMiB ?? 256,
+      memory_mib: memoryMiB,
       disk_bytes: diskBytes,
       image_id: image.id,
       kernel_cmdline: body.kernelCmdline ?? null,

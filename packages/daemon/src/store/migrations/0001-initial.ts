@@ -13,6 +13,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('kernel_path', 'text')
     .addColumn('initrd_path', 'text')
     .addColumn('kernel_cmdline', 'text')
+    .addColumn('min_memory_mib', 'integer')
     .addColumn('virtual_size', 'bigint', (c) => c.notNull())
     .addColumn('actual_size', 'bigint', (c) => c.notNull())
     .addColumn('source', 'text', (c) => c.notNull())
