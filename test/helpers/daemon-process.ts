@@ -11,6 +11,8 @@ import { checkingFetch } from './openapi-check.js';
 const repo = join(import.meta.dirname, '..', '..');
 /** The built daemon entry. */
 export const daemonMain = join(repo, 'packages', 'daemon', 'dist', 'main.js');
+/** The node flags the daemon runs with (see packages/daemon/src/main.ts). */
+export const daemonNodeFlags = ['--lite-mode', '--max-semi-space-size=1', '--optimize-for-size', '--no-expose-wasm'];
 /** The built CLI entry. */
 export const cliMain = join(repo, 'packages', 'cli', 'dist', 'main.js');
 
@@ -29,7 +31,7 @@ export class DaemonProcess {
 
   /** Starts the daemon and waits until it serves. */
   async start(extraArgs: string[] = []): Promise<void> {
-    const child = spawn(process.execPath, [daemonMain, '--data-dir', this.dataDir, '--listen', '127.0.0.1:0', '--log-level', 'debug', ...extraArgs], {
+    const child = spawn(process.execPath, [...daemonNodeFlags, daemonMain, '--data-dir', this.dataDir, '--listen', '127.0.0.1:0', '--log-level', 'debug', ...extraArgs], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.#child = child;
