@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Lifecycle benchmark: herd against raw qemu-system-x86_64 running the same tiny guest, side by
-// side in one run. Prints medians and ratios, and writes them to bench/results/.
+// Lifecycle benchmark: herd against raw qemu-system-x86_64 and, with --with-virsh, libvirt's
+// virsh, all running the same tiny guest, side by side in one run. Prints medians and ratios,
+// and writes them to bench/results/. bench/README.md says how to run it and what it measures.
 //
-//   node bench/lifecycle/run.mjs [--rounds 7] [--vms 20]
+//   node bench/lifecycle/run.mjs [--rounds 7] [--vms 20] [--with-virsh]
 //
 // What is timed (wall clock, on this machine, TCG unless KVM is usable):
 //   start      herd: POST /vms/X/actions/start?wait=true until it answers (QEMU launched,
@@ -15,17 +16,35 @@
 //   delete     herd: DELETE /vms/X?wait=true (no raw counterpart).
 //   list/show  median latency of GET /vms and GET /vms/X with 20 VMs defined.
 //   rss        daemon resident memory with --vms VMs running.
+//   virsh      (--with-virsh; as root, installs libvirt on demand, see virsh-baseline.mjs) the
+//              same guest as a lean libvirt domain: `virsh start` and `virsh destroy` wall time,
+//              start to HERD-GUEST-READY, and libvirtd + virtlogd RSS idle and with --vms domains
+//              running. Its rounds are interleaved with herd's and raw QEMU's. Without it, the
+//              virsh column shows reference figures, labelled as such.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { HerdClient } from '../../packages/api/dist/index.js';
+import { LIBVIRT_ADDITIONS, openVirshBaseline } from './virsh-baseline.mjs';
 
 const repo = join(import.meta.dirname, '..', '..');
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' }, vms: { type: 'string', default: '20' } } });
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '7' }, vms: { type: 'string', default: '20' }, 'with-virsh': { type: 'boolean', default: false } },
+});
 const rounds = Number(values.rounds);
 const manyVms = Number(values.vms);
+
+/**
+ * virsh figures measured earlier on this machine class, shown (and labelled) when this run does
+ * not measure virsh itself: ms for start and force stop, MiB for libvirtd + virtlogd with VMs up.
+ */
+const VIRSH_REFERENCE = { start: 281, stop: 219, rssLoadedMiB: 65 };
+
+/** How the virsh guest is set up, for the notes under the table. */
+const VIRSH_DOMAIN_NOTE =
+  "domain type 'qemu' (TCG), machine pc, -cpu max, 1 vCPU, 128 MiB, direct kernel boot, qcow2 overlay on virtio-blk, serial to a file, no NIC/graphics/USB/balloon";
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -114,8 +133,30 @@ function rssKiB(pid) {
 async function main() {
   const work = mkdtempSync('/tmp/herd-bench-');
   const dataDir = join(work, 'd');
-  const { child, url } = await startDaemon(dataDir);
+  const { child, url } = await startDaemon(dataDir).catch((e) => {
+    rmSync(work, { recursive: true, force: true });
+    throw e;
+  });
   const client = new HerdClient({ url });
+  /** @type {Awaited<ReturnType<typeof openVirshBaseline>> | undefined} */
+  let virshSetup;
+  let cleaned;
+  const cleanup = () =>
+    (cleaned ??= (async () => {
+      if (virshSetup && !('unavailable' in virshSetup)) {
+        process.stderr.write('removing the virsh domains and stopping what the bench started for them...\n');
+        await virshSetup.close();
+      }
+      child.kill('SIGTERM');
+      await sleep(500);
+      spawnSync('pkill', ['-f', work]);
+      rmSync(work, { recursive: true, force: true });
+    })());
+  for (const signal of ['SIGINT', 'SIGTERM'])
+    process.once(signal, () => {
+      process.stderr.write(`${signal}: cleaning up\n`);
+      cleanup().finally(() => process.exit(130));
+    });
   try {
     process.stderr.write('building the tiny image...\n');
     const built = await client.call('buildImage', { body: { recipe: 'tiny' }, query: { wait: true } });
@@ -127,7 +168,18 @@ async function main() {
     const disk = join(imgDir, 'disk.qcow2');
     void built;
 
-    const results = { herd: { start: [], ready: [], stop: [], delete: [] }, raw: { start: [], ready: [], stop: [] } };
+    virshSetup = values['with-virsh']
+      ? await openVirshBaseline({ image: { kernel, initrd, disk, cmdline: image.kernelCmdline ?? '' }, memoryMiB: 128 })
+      : { unavailable: 'not measured in this run (run with --with-virsh, as root, to measure it)' };
+    const virsh = 'unavailable' in virshSetup ? null : virshSetup;
+    if (!virsh && values['with-virsh']) process.stderr.write(`NOTE: no virsh baseline in this run: ${virshSetup.unavailable}\n`);
+    const virshDomain = virsh ? await virsh.define('bench') : null;
+
+    const results = {
+      herd: { start: [], ready: [], stop: [], delete: [] },
+      raw: { start: [], ready: [], stop: [] },
+      virsh: { start: [], ready: [], stop: [], cli: [] },
+    };
     await client.call('createVm', { body: { name: 'bench', image: 'tiny', memoryMiB: 128 }, query: { wait: true } });
     const vm = await client.call('getVm', { params: { id: 'bench' } });
     const herdLog = join(dataDir, 'logs', `${vm.id}.console.log`);
@@ -176,6 +228,23 @@ async function main() {
       await client.call('stopVm', { params: { id: 'bench' }, body: { force: true }, query: { wait: true } });
       results.herd.stop.push(ms(t0));
       await sleep(200);
+
+      // libvirt: the same guest as a lean domain, through the virsh CLI as people use it
+      if (virsh) {
+        rmSync(virshDomain.consoleLog, { force: true });
+        t0 = now();
+        await virsh.start(virshDomain);
+        results.virsh.start.push(ms(t0));
+        await waitForInFile(virshDomain.consoleLog, 'HERD-GUEST-READY');
+        results.virsh.ready.push(ms(t0));
+        t0 = now();
+        await virsh.state(virshDomain);
+        results.virsh.cli.push(ms(t0));
+        t0 = now();
+        await virsh.destroy(virshDomain);
+        results.virsh.stop.push(ms(t0));
+        await sleep(200);
+      }
     }
     for (let i = 0; i < rounds; i++) {
       await client.call('createVm', { body: { name: `del${i}`, image: 'tiny', memoryMiB: 128, start: true }, query: { wait: true } });
@@ -203,44 +272,84 @@ async function main() {
     const rssLoaded = rssKiB(child.pid);
     for (let i = 0; i < manyVms; i++) await client.call('deleteVm', { params: { id: `m${i}` }, query: { wait: true } });
 
-    const virsh = spawnSync('sh', ['-c', 'command -v virsh']).status === 0;
-    const rows = [
-      ['start (to QMP ready)', median(results.herd.start), median(results.raw.start), 281, 60],
-      ['start to HERD-GUEST-READY', median(results.herd.ready), median(results.raw.ready), NaN, NaN],
-      ['force stop', median(results.herd.stop), median(results.raw.stop), 219, 30],
-      ['delete (stopped+disk)', median(results.herd.delete), NaN, NaN, NaN],
-      ['GET /vms (20 VMs)', median(list), NaN, NaN, 5],
-      ['GET /vms/X', median(show), NaN, NaN, 5],
-    ];
+    // libvirt with as many domains of the same guest running, started the same way (one by one)
+    let virshRss = null;
+    if (virsh) {
+      process.stderr.write(`starting ${manyVms} libvirt domains...\n`);
+      const idle = virsh.daemonRssKiB();
+      const domains = [];
+      for (let i = 0; i < manyVms; i++) {
+        domains.push(await virsh.define(`m${i}`));
+        await virsh.start(domains[i]);
+      }
+      await sleep(2000);
+      const loaded = virsh.daemonRssKiB();
+      for (const d of domains) await virsh.destroy(d);
+      virshRss = { idle, loaded };
+    }
+
     const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+    const med = (xs) => (xs.length ? median(xs) : NaN);
+    const v = virsh
+      ? { start: med(results.virsh.start), ready: med(results.virsh.ready), stop: med(results.virsh.stop), rssIdleMiB: virshRss.idle.total / 1024, rssLoadedMiB: virshRss.loaded.total / 1024 }
+      : { start: VIRSH_REFERENCE.start, ready: NaN, stop: VIRSH_REFERENCE.stop, rssIdleMiB: NaN, rssLoadedMiB: VIRSH_REFERENCE.rssLoadedMiB };
+    // metric, herd, raw, virsh (measured or reference), target
+    const rows = [
+      ['start to QMP ready (ms)', median(results.herd.start), median(results.raw.start), v.start, 60],
+      ['start to HERD-GUEST-READY (ms)', median(results.herd.ready), median(results.raw.ready), v.ready, NaN],
+      ['force stop (ms)', median(results.herd.stop), median(results.raw.stop), v.stop, 30],
+      ['delete, stopped + disk (ms)', median(results.herd.delete), NaN, NaN, NaN],
+      [`GET /vms, ${manyVms} VMs (ms)`, median(list), NaN, NaN, 5],
+      ['GET /vms/X (ms)', median(show), NaN, NaN, 5],
+      ['manager RSS idle (MiB)', rssIdle / 1024, NaN, v.rssIdleMiB, NaN],
+      [`manager RSS, ${manyVms} VMs (MiB)`, rssLoaded / 1024, NaN, v.rssLoadedMiB, 65],
+    ];
+    const virshHead = virsh ? ['virsh', 'herd/virsh'] : ['virsh ref*', 'herd/ref*'];
     const lines = [];
     lines.push(`herd lifecycle benchmark, ${new Date().toISOString()}, ${rounds} rounds, accel ${vm.accel ?? 'tcg'}`);
     lines.push('');
-    lines.push(`${'metric'.padEnd(28)}${'herd ms'.padStart(10)}${'raw ms'.padStart(10)}${'herd/raw'.padStart(10)}${'virsh ms*'.padStart(11)}${'herd/virsh'.padStart(12)}${'target'.padStart(9)}`);
-    for (const [name, h, r, v, target] of rows)
+    lines.push(`${'metric'.padEnd(32)}${'herd'.padStart(9)}${'raw'.padStart(9)}${'herd/raw'.padStart(10)}${virshHead[0].padStart(11)}${virshHead[1].padStart(12)}${'target'.padStart(9)}`);
+    for (const [name, h, r, vv, target] of rows)
       lines.push(
-        `${name.padEnd(28)}${fmt(h).padStart(10)}${fmt(r).padStart(10)}${fmt(h / r, 3).padStart(10)}${fmt(v, 0).padStart(11)}${fmt(h / v, 3).padStart(12)}${(Number.isFinite(target) ? `<=${target}` : '').padStart(9)}`,
+        `${name.padEnd(32)}${fmt(h).padStart(9)}${fmt(r).padStart(9)}${fmt(h / r, 3).padStart(10)}${fmt(vv).padStart(11)}${fmt(h / vv, 3).padStart(12)}${(Number.isFinite(target) ? `<=${target}` : '').padStart(9)}`,
       );
     const readyRatio = median(results.herd.ready) / median(results.raw.ready);
     lines.push('');
     lines.push(`herd's own share of a start: ${fmt(median(results.herd.start) - median(results.raw.start))} ms over QEMU's own start-up (raw QEMU alone takes ${fmt(median(results.raw.start))} ms here)`);
     lines.push(`herd's own share of a force stop: ${fmt(median(results.herd.stop) - median(results.raw.stop))} ms`);
     lines.push(`boot overhead vs raw QEMU: ${fmt((readyRatio - 1) * 100, 2)}% (target: within 3%)`);
-    lines.push(`daemon RSS: ${fmt(rssIdle / 1024)} MiB idle, ${fmt(rssLoaded / 1024)} MiB with ${manyVms} running VMs (target <= 65 MB; libvirtd+virtlogd*: 65 MB)`);
-    lines.push(
-      virsh
-        ? '* virsh is installed but not driven by this script yet; figures are the reference ones'
-        : '* virsh/libvirt is not installed here: its column gives the reference figures measured on this machine class (281 ms start, 219 ms force stop, 65 MB)',
-    );
+    lines.push(`herd daemon RSS: ${fmt(rssIdle / 1024)} MiB idle, ${fmt(rssLoaded / 1024)} MiB with ${manyVms} running VMs (target <= 65 MiB)`);
+    if (virsh) {
+      const cli = med(results.virsh.cli);
+      lines.push(`libvirt's own share of a start: ${fmt(v.start - median(results.raw.start))} ms over raw QEMU; of a force stop: ${fmt(v.stop - median(results.raw.stop))} ms`);
+      lines.push(`  (both include virsh's own cost, ~${fmt(cli)} ms here: spawning virsh, connecting, one call, as timed with \`virsh domstate\`)`);
+      const kib = (x) => fmt(x / 1024);
+      lines.push(
+        `libvirt RSS: libvirtd ${kib(virshRss.idle.libvirtd)} + virtlogd ${kib(virshRss.idle.virtlogd)} MiB idle; ` +
+          `libvirtd ${kib(virshRss.loaded.libvirtd)} + virtlogd ${kib(virshRss.loaded.virtlogd)} MiB with ${manyVms} running domains` +
+          (virsh.startedDaemons ? '' : ' (a libvirtd that was already running: it may hold other domains too)'),
+      );
+      lines.push(`virsh: measured in this run, interleaved with herd's rounds; ${virsh.version}; ${VIRSH_DOMAIN_NOTE}`);
+      lines.push(`  ${LIBVIRT_ADDITIONS}`);
+    } else {
+      lines.push(
+        `* virsh: ${virshSetup.unavailable}. Its columns give reference figures measured earlier on this machine class ` +
+          `(${VIRSH_REFERENCE.start} ms start, ${VIRSH_REFERENCE.stop} ms force stop, ${VIRSH_REFERENCE.rssLoadedMiB} MiB libvirtd+virtlogd), not this run's.`,
+      );
+    }
     const text = lines.join('\n');
     console.log(text);
     mkdirSync(join(repo, 'bench', 'results'), { recursive: true });
-    writeFileSync(join(repo, 'bench', 'results', `lifecycle-${Date.now()}.json`), JSON.stringify({ results, list, show, rssIdle, rssLoaded }, null, 2));
+    writeFileSync(
+      join(repo, 'bench', 'results', `lifecycle-${Date.now()}.json`),
+      JSON.stringify(
+        { results, list, show, rssIdle, rssLoaded, virsh: virsh ? { version: virsh.version, rss: virshRss } : { unavailable: virshSetup.unavailable, reference: VIRSH_REFERENCE } },
+        null,
+        2,
+      ),
+    );
   } finally {
-    child.kill('SIGTERM');
-    await sleep(500);
-    spawnSync('pkill', ['-f', work]);
-    rmSync(work, { recursive: true, force: true });
+    await cleanup();
   }
 }
 

@@ -18,12 +18,14 @@ export type RouteInput<R extends RouteDef> = (R extends { params: infer P extend
   (R extends { query: infer Q extends TSchema } ? { query?: Static<Q> } : { query?: undefined }) &
   (R extends { body: infer B extends TSchema } ? { body: Static<B> } : { body?: undefined });
 
-/** What a route answers on success. */
+/** What a route answers on success (200, or 201 for routes that create). */
 export type RouteOutput<R extends RouteDef> = R['responses'] extends { 200: infer S }
   ? S extends TSchema
     ? Static<S>
     : string
-  : never;
+  : R['responses'] extends { 201: infer C extends TSchema }
+    ? Static<C>
+    : never;
 
 /** Options for {@link HerdClient}. */
 export interface ClientOptions {

@@ -5,11 +5,26 @@
  */
 import { Type, type TSchema } from '@sinclair/typebox';
 import { IdOrName, WaitQuery } from './schemas/common.js';
+import {
+  Alert,
+  AlertListQuery,
+  AlertRule,
+  AlertRuleCreate,
+  Anomaly,
+  AnomalyListQuery,
+  DeliveryListQuery,
+  Forecast,
+  Webhook,
+  WebhookCreate,
+  WebhookDelivery,
+} from './schemas/alerts.js';
 import { Event, EventQuery } from './schemas/event.js';
+import { MetricSeries, MetricSeriesInfo, MetricsLatest, MetricsQuery } from './schemas/metrics.js';
 import { Host } from './schemas/host.js';
 import { Image, ImageBuild, ImageImport } from './schemas/image.js';
 import { Operation, OperationListQuery } from './schemas/operation.js';
 import { ConsoleQuery, EmptyBody, Vm, VmCreate, VmStopBody } from './schemas/vm.js';
+import { VmUpdate } from './schemas/self-healing.js';
 
 /** One route of the API. */
 export interface RouteDef {
@@ -69,6 +84,15 @@ export const routes = {
     responses: opResponses,
   },
   getVm: { method: 'GET', path: '/vms/{id}', summary: 'Show a VM', tag: 'vms', params: IdOrName, responses: { 200: Vm } },
+  updateVm: {
+    method: 'PATCH',
+    path: '/vms/{id}',
+    summary: 'Change restart policy, health check or watchdog (the watchdog applies at the next start)',
+    tag: 'vms',
+    params: IdOrName,
+    body: VmUpdate,
+    responses: { 200: Vm },
+  },
   deleteVm: {
     method: 'DELETE',
     path: '/vms/{id}',
@@ -147,6 +171,98 @@ export const routes = {
     query: EventQuery,
     responses: { 200: Type.Array(Event) },
   },
+  // ---- Alerts, anomalies, forecasts and webhooks (issue 6) ----
+  createAlertRule: {
+    method: 'POST',
+    path: '/alert-rules',
+    summary: 'Create an alert rule: fire when a metric stays above or below a threshold for a duration',
+    tag: 'alerts',
+    body: AlertRuleCreate,
+    responses: { 201: AlertRule },
+  },
+  listAlertRules: { method: 'GET', path: '/alert-rules', summary: 'List alert rules', tag: 'alerts', responses: { 200: Type.Array(AlertRule) } },
+  deleteAlertRule: {
+    method: 'DELETE',
+    path: '/alert-rules/{id}',
+    summary: 'Delete an alert rule (its firing alerts resolve)',
+    tag: 'alerts',
+    params: IdOrName,
+    responses: { 200: AlertRule },
+  },
+  listAlerts: {
+    method: 'GET',
+    path: '/alerts',
+    summary: 'Alerts: pending, firing and recently resolved',
+    tag: 'alerts',
+    query: AlertListQuery,
+    responses: { 200: Type.Array(Alert) },
+  },
+  listAnomalies: {
+    method: 'GET',
+    path: '/anomalies',
+    summary: 'Recent anomalies: series departing from their learned normal, newest first',
+    tag: 'alerts',
+    query: AnomalyListQuery,
+    responses: { 200: Type.Array(Anomaly) },
+  },
+  listForecasts: {
+    method: 'GET',
+    path: '/forecasts',
+    summary: 'Time-to-exhaustion forecasts for pools and host memory',
+    tag: 'alerts',
+    responses: { 200: Type.Array(Forecast) },
+  },
+  createWebhook: {
+    method: 'POST',
+    path: '/webhooks',
+    summary: 'Register a webhook: events are POSTed to its URL, retried with backoff until delivered',
+    tag: 'webhooks',
+    body: WebhookCreate,
+    responses: { 201: Webhook },
+  },
+  listWebhooks: { method: 'GET', path: '/webhooks', summary: 'List webhooks', tag: 'webhooks', responses: { 200: Type.Array(Webhook) } },
+  deleteWebhook: {
+    method: 'DELETE',
+    path: '/webhooks/{id}',
+    summary: 'Delete a webhook and its pending deliveries',
+    tag: 'webhooks',
+    params: IdOrName,
+    responses: { 200: Webhook },
+  },
+  listWebhookDeliveries: {
+    method: 'GET',
+    path: '/webhooks/{id}/deliveries',
+    summary: "A webhook's deliveries, newest first, with their status",
+    tag: 'webhooks',
+    params: IdOrName,
+    query: DeliveryListQuery,
+    responses: { 200: Type.Array(WebhookDelivery) },
+  },
+  // ---- end of alerts block ----
+  // ---- Metrics (issue 6): time series, the series that exist, and the latest values ----
+  queryMetrics: {
+    method: 'GET',
+    path: '/metrics',
+    summary: 'One time series over a range (raw points, or averaged per step); Prometheus exposition is at /metrics outside /api/v1',
+    tag: 'metrics',
+    query: MetricsQuery,
+    responses: { 200: MetricSeries },
+  },
+  listMetricSeries: {
+    method: 'GET',
+    path: '/metrics/series',
+    summary: 'The series that have points (metric and target)',
+    tag: 'metrics',
+    responses: { 200: Type.Array(MetricSeriesInfo) },
+  },
+  getMetricsLatest: {
+    method: 'GET',
+    path: '/metrics/latest',
+    summary: 'The latest sampled values of the host and every VM (what `herd top` shows)',
+    tag: 'metrics',
+    responses: { 200: MetricsLatest },
+  },
+  // ---- end of metrics block ----
 } as const satisfies Record<string, RouteDef>;
 
 /** Operation id of a route. */

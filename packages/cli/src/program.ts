@@ -1,12 +1,16 @@
 /** The `herd` command line: global options, the commands, and how errors become exit codes. */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { registerAlert } from './commands/alert.js';
 import { registerEvents } from './commands/events.js';
 import { registerHost } from './commands/host.js';
 import { registerImage } from './commands/image.js';
+import { registerMetrics } from './commands/metrics.js';
 import { registerOp } from './commands/op.js';
 import { registerServe } from './commands/serve.js';
+import { registerTop } from './commands/top.js';
 import { registerVm } from './commands/vm.js';
+import { registerWebhook } from './commands/webhook.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { outputFormats } from './output/format.js';
 
@@ -33,6 +37,10 @@ export function buildProgram(): Command {
   registerHost(program);
   registerOp(program);
   registerEvents(program);
+  registerAlert(program);
+  registerWebhook(program);
+  registerTop(program);
+  registerMetrics(program);
   registerServe(program);
   return program;
 }

@@ -5,11 +5,17 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { pino, type Logger } from 'pino';
+import { startAlerting } from './alerts/alerting.js';
 import { ConsoleHubs } from './console/console-hub.js';
 import { EventLog } from './events/event-log.js';
+import { HealthMonitor } from './health/health-monitor.js';
 import { detectAccel } from './host/accel.js';
 import { readHostFacts } from './host/host-info.js';
 import { HostService } from './host/host-service.js';
+import { MetricsService } from './metrics/metrics-service.js';
+import { Sampler } from './metrics/sampler.js';
+import { SqliteMetricsStore } from './metrics/sqlite-metrics-store.js';
+import { vmSamplerSource } from './metrics/vm-sampler-source.js';
 import { buildServer } from './http/build-server.js';
 import { ImageRepo } from './images/image-repo.js';
 import { ImageService } from './images/image-service.js';
@@ -37,6 +43,8 @@ export interface ServeOptions {
   readonly demoImage?: 'tiny';
   /** A logger to use instead of JSON lines on stdout. */
   readonly logger?: Logger;
+  /** Seconds between metric samples (default 10; `--metrics-interval`, HERD_METRICS_INTERVAL). */
+  readonly metricsIntervalSeconds?: number;
 }
 
 /** A running daemon. */
@@ -74,7 +82,10 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
 
   // The reconciler wakes the queue and the queue runs the reconciler: tie the knot lazily.
   const wake = (id: string) => queue.add(id);
-  const reconciler = new VmReconciler({ vms, images, paths, consoles, accel, log, wake });
+  const reconcilerDeps = { vms, images, paths, consoles, accel, log, wake } as ConstructorParameters<typeof VmReconciler>[0];
+  const reconciler = new VmReconciler(reconcilerDeps);
+  const health = new HealthMonitor({ vms, consoles, log, failStop: (id, reason) => reconciler.failStop(id, reason) });
+  reconcilerDeps.health = health;
   const queue: WorkQueue = new WorkQueue((id) => reconciler.reconcile(id), {
     onError: (id, e, attempt) => log.warn({ vmId: id, attempt, err: e instanceof Error ? e.message : String(e) }, 'reconcile failed; will retry'),
   });
@@ -85,6 +96,23 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
   const imageService = new ImageService({ images, vms, ops, paths, log });
   const hosts = new HostService(facts, accel, preference, vms, paths.root, herdVersion);
 
+  // ---- Metrics (issue 6): the time-series store, the sampler (started once serving, stopped
+  // in close()), and the service behind /api/v1/metrics and /metrics ----
+  const metricsStore = new SqliteMetricsStore(db);
+  metricsStore.startSweeping(undefined, (e) => log.warn({ err: e instanceof Error ? e.message : String(e) }, 'metrics retention sweep failed'));
+  const sampler = new Sampler(vmSamplerSource(vms, reconciler), metricsStore, {
+    intervalMs: (options.metricsIntervalSeconds ?? 10) * 1000,
+    pools: [{ name: 'default', path: paths.defaultPool }],
+    log,
+  });
+  const metrics = new MetricsService({ store: metricsStore, sampler, vms, host: { name: facts.name, cpus: facts.cpus } });
+  // ---- end of metrics block ----
+
+  // ---- Alerts, anomalies, forecasts and webhooks (issue 6): they follow metricsStore.onWrite,
+  // so they start before the sampler; closed in close() before the database ----
+  const alerting = await startAlerting({ db, events, store: metricsStore, vms, log, version: herdVersion });
+  // ---- end of alerts block ----
+
   // Repair before serving: leftovers of deleted VMs go, interrupted image jobs fail cleanly,
   // VM operations are tracked again, and every VM gets a pass (which reattaches running ones).
   const all = await vms.list();
@@ -94,12 +122,13 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
   for (const v of all) queue.add(v.id);
   await queue.idle();
 
-  const app = await buildServer({ version: herdVersion, vms: vmService, images: imageService, ops, events, hosts, consoles }, log);
+  const app = await buildServer({ version: herdVersion, vms: vmService, images: imageService, ops, events, hosts, consoles, metrics, ...alerting.services }, log);
   const [host, port] = splitListen(options.listen);
   await app.listen({ host, port });
   const address = app.server.address();
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${typeof address === 'object' && address ? address.port : port}`;
   log.info({ url, vms: all.length }, 'herd is serving');
+  sampler.start(); // metrics (issue 6)
   if (options.demoImage && !(await images.findOptional(options.demoImage))) {
     const op = await imageService.build({ recipe: options.demoImage });
     log.info({ image: options.demoImage, operation: op.id }, 'building the demo image');
@@ -112,7 +141,11 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
       if (closed) return;
       closed = true;
       queue.stop();
+      await sampler.stop(); // metrics (issue 6)
+      metricsStore.close();
       await app.close();
+      await alerting.close(); // alerts (issue 6)
+      health.closeAll();
       reconciler.detachAll();
       consoles.closeAll();
       await db.destroy();

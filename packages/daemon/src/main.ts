@@ -19,6 +19,7 @@ const { values } = parseArgs({
     accel: { type: 'string', default: process.env.HERD_ACCEL ?? 'auto' },
     'log-level': { type: 'string', default: process.env.HERD_LOG_LEVEL ?? 'info' },
     'demo-image': { type: 'boolean', default: false },
+    'metrics-interval': { type: 'string', default: process.env.HERD_METRICS_INTERVAL ?? '10' },
   },
 });
 const accel = values.accel;
@@ -26,7 +27,13 @@ if (accel !== 'auto' && accel !== 'kvm' && accel !== 'tcg') {
   process.stderr.write(`herd: --accel must be auto, kvm or tcg, not '${accel}'\n`);
   process.exit(2);
 }
+const metricsInterval = Number(values['metrics-interval']);
+if (!(metricsInterval >= 1 && metricsInterval <= 3600)) {
+  process.stderr.write(`herd: --metrics-interval must be a number of seconds from 1 to 3600, not '${values['metrics-interval']}'\n`);
+  process.exit(2);
+}
 serve({
+  metricsIntervalSeconds: metricsInterval,
   dataDir: values['data-dir'],
   listen: values.listen,
   accel,

@@ -2,6 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { desiredStates, vmStates } from '../vm-states.js';
 import { Name, Nullable, Timestamp, Uuid } from './common.js';
+import { HealthCheck, PortForward, RestartLimit, RestartPolicy, WatchdogAction } from './self-healing.js';
 
 /** Accelerator choice: `auto` uses KVM where it really works and TCG otherwise. */
 export const AccelPreference = Type.Union([Type.Literal('auto'), Type.Literal('kvm'), Type.Literal('tcg')]);
@@ -16,6 +17,11 @@ export const VmSpec = Type.Object({
   image: Type.String(),
   kernelCmdline: Nullable(Type.String()),
   accel: AccelPreference,
+  restartPolicy: RestartPolicy,
+  restartLimit: RestartLimit,
+  healthCheck: Nullable(HealthCheck),
+  watchdog: WatchdogAction,
+  portForwards: Type.Array(PortForward, { description: 'user-mode network port forwards (none: no NIC)' }),
 });
 
 /** A virtual machine. */
@@ -34,6 +40,11 @@ export const Vm = Type.Object(
       lastError: Nullable(Type.String()),
       startedAt: Nullable(Timestamp),
       stateChangedAt: Timestamp,
+      health: Type.Union([Type.Literal('none'), Type.Literal('starting'), Type.Literal('healthy'), Type.Literal('unhealthy')]),
+      restarts: Type.Object({
+        recent: Type.Integer({ description: 'restarts by the policy within the restart window' }),
+        nextAt: Nullable(Timestamp),
+      }),
     }),
     createdAt: Timestamp,
     updatedAt: Timestamp,
@@ -56,6 +67,11 @@ export const VmCreate = Type.Object(
     kernelCmdline: Type.Optional(Type.String({ maxLength: 2048, description: 'for kernel-boot images' })),
     accel: Type.Optional(AccelPreference),
     start: Type.Optional(Type.Boolean({ description: 'start the VM once created' })),
+    restartPolicy: Type.Optional(RestartPolicy),
+    restartLimit: Type.Optional(RestartLimit),
+    healthCheck: Type.Optional(HealthCheck),
+    watchdog: Type.Optional(WatchdogAction),
+    portForwards: Type.Optional(Type.Array(PortForward, { maxItems: 32 })),
   },
   { additionalProperties: false, $id: 'VmCreate' },
 );

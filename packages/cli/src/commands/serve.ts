@@ -3,7 +3,7 @@
  * public entry at run time, so the CLI does not depend on it for anything else.
  */
 import { resolve } from 'node:path';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 
 /** The options the daemon's `serve` takes. */
 export interface ServeOptions {
@@ -12,6 +12,7 @@ export interface ServeOptions {
   readonly accel?: 'auto' | 'kvm' | 'tcg';
   readonly logLevel?: string;
   readonly demoImage?: 'tiny';
+  readonly metricsIntervalSeconds?: number;
 }
 
 /** What the CLI uses of `@herd/daemon`. */
@@ -36,7 +37,8 @@ export function registerServe(program: Command): void {
     )
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).env('HERD_LOG_LEVEL').default('info'))
     .option('--demo-image', "build the demo image 'tiny' in the background if it does not exist yet")
-    .action(async (opts: { dataDir: string; listen: string; accel?: ServeOptions['accel']; logLevel: string; demoImage?: boolean }) => {
+    .addOption(new Option('--metrics-interval <seconds>', 'seconds between metric samples').env('HERD_METRICS_INTERVAL').default('10').argParser(parseInterval))
+    .action(async (opts: { dataDir: string; listen: string; accel?: ServeOptions['accel']; logLevel: string; demoImage?: boolean; metricsInterval: number | string }) => {
       const daemon = await loadDaemon();
       await daemon.serve({
         dataDir: resolve(opts.dataDir),
@@ -44,8 +46,16 @@ export function registerServe(program: Command): void {
         ...(opts.accel !== undefined && { accel: opts.accel }),
         logLevel: opts.logLevel,
         ...(opts.demoImage && { demoImage: 'tiny' as const }),
+        metricsIntervalSeconds: Number(opts.metricsInterval),
       });
     });
+}
+
+/** `--metrics-interval`: whole or fractional seconds from 1 to 3600. */
+function parseInterval(value: string): number {
+  const n = Number(value);
+  if (!(n >= 1 && n <= 3600)) throw new InvalidArgumentError('expected seconds from 1 to 3600');
+  return n;
 }
 
 /** Imports the daemon package; explains what to do when it is missing or not built. */

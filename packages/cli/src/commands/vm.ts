@@ -2,13 +2,15 @@
 import { Option, type Command } from 'commander';
 import type { HerdClient, Operation, Vm, VmCreate, VmStopBody } from '@herd/api';
 import { contextOf, type Context } from '../context.js';
+import { UsageError } from '../errors.js';
 import { waitOrPrint, resultObject } from '../operations.js';
 import { checkName, parseDiskBytes, parseMemoryMiB, parseNonNegativeInt, parsePositiveInt } from '../options.js';
 import { render } from '../output/format.js';
 import { paintState } from '../output/style.js';
 import { vmDetails, vmTable } from '../views/vm.js';
+import { addHealingOptions, healingFields, type HealingOptions } from './vm-healing-options.js';
 
-interface CreateOptions {
+interface CreateOptions extends HealingOptions {
   readonly image: string;
   readonly cpus?: number;
   readonly memory?: number;
@@ -37,7 +39,8 @@ const noWaitHelp = "return at once, printing the operation's id";
 export function registerVm(program: Command): void {
   const vm = program.command('vm').description('create, run and manage virtual machines');
 
-  vm.command('create')
+  const create = vm
+    .command('create')
     .description('create a VM from an image (and start it with --start)')
     .argument('<name>', 'name of the new VM (a DNS label: a-z, 0-9, -)')
     .requiredOption('--image <image>', 'image to create the VM from (name or id)')
@@ -47,8 +50,8 @@ export function registerVm(program: Command): void {
     .option('--cmdline <string>', 'kernel command line, for kernel-boot images')
     .addOption(new Option('--accel <accel>', 'accelerator (default auto: KVM when usable, else TCG)').choices(['auto', 'kvm', 'tcg']))
     .option('--start', 'start the VM once it is created')
-    .option('--no-wait', noWaitHelp)
-    .action(async (name: string, opts: CreateOptions, cmd: Command) => {
+    .option('--no-wait', noWaitHelp);
+  addHealingOptions(create).action(async (name: string, opts: CreateOptions, cmd: Command) => {
       const ctx = contextOf(cmd);
       checkName(name);
       checkName(opts.image);
@@ -61,6 +64,7 @@ export function registerVm(program: Command): void {
         ...(opts.cmdline !== undefined && { kernelCmdline: opts.cmdline }),
         ...(opts.accel !== undefined && { accel: opts.accel }),
         ...(opts.start && { start: true }),
+        ...withoutNullHealth(healingFields(opts)),
       };
       const op = await ctx.client.call('createVm', { body });
       const done = await waitOrPrint(ctx, op, opts.wait, { label: `creating vm '${name}'` });
@@ -68,6 +72,20 @@ export function registerVm(program: Command): void {
       const created = resultObject<Vm>(done, 'vm') ?? (await getVm(ctx.client, name));
       ctx.print(render(ctx.format, created, () => vmDetails(created, ctx.color)));
     });
+
+  addHealingOptions(
+    vm
+      .command('set')
+      .description('change how a VM heals: restart policy, health check, watchdog (the watchdog applies at its next start)')
+      .argument('<name>', 'VM name or id'),
+    true,
+  ).action(async (name: string, opts: HealingOptions, cmd: Command) => {
+    const ctx = contextOf(cmd);
+    const body = healingFields(opts);
+    if (Object.keys(body).length === 0) throw new UsageError('nothing to change; see `herd vm set --help`');
+    const updated = await ctx.client.call('updateVm', { params: { id: checkName(name) }, body });
+    ctx.print(render(ctx.format, updated, () => vmDetails(updated, ctx.color)));
+  });
 
   vm.command('list')
     .description('list VMs')
@@ -187,4 +205,10 @@ async function finishAction(ctx: Context, name: string, op: Operation, wait: boo
 
 function getVm(client: HerdClient, name: string): Promise<Vm> {
   return client.call('getVm', { params: { id: name } });
+}
+
+/** Create has no "remove the health check": drop a null one. */
+function withoutNullHealth<T extends { healthCheck?: unknown }>(fields: T): T & { healthCheck?: NonNullable<T['healthCheck']> } {
+  const { healthCheck, ...rest } = fields;
+  return (healthCheck === null || healthCheck === undefined ? rest : { ...rest, healthCheck }) as T & { healthCheck?: NonNullable<T['healthCheck']> };
 }

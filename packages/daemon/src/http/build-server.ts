@@ -10,13 +10,16 @@ import Fastify, {
   LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Handler } from './handler.js';
+import { alertHandlers } from './routes/alert-handlers.js';
 import { consoleHandlers, consoleSocket } from './routes/console-handlers.js';
 import { eventHandlers } from './routes/event-handlers.js';
 import { imageHandlers } from './routes/image-handlers.js';
 import { metaHandlers } from './routes/meta-handlers.js';
+import { metricsHandlers, registerPrometheusRoute } from './routes/metrics-handlers.js';
 import { vmHandlers } from './routes/vm-handlers.js';
 import type { Services } from './services.js';
 import { validationError, validatorCompiler } from './validation.js';
+import { registerWebAssets } from './web-assets.js';
 
 type AnyHandler = Handler<RouteId>;
 
@@ -65,8 +68,11 @@ export async function buildServer(services: Services, logger: Logger): Promise<F
     ...metaHandlers(services),
     ...eventHandlers(services),
     ...consoleHandlers(services),
+    ...metricsHandlers(services),
+    ...alertHandlers(services),
   } as unknown as Record<string, AnyHandler>;
 
+  registerPrometheusRoute(app, services);
   const openapi = buildOpenApi(services.version);
   app.get(`${apiBase}/openapi.json`, async () => openapi);
 
@@ -85,5 +91,6 @@ export async function buildServer(services: Services, logger: Logger): Promise<F
     if (route.websocket) app.route({ method: route.method, url, schema, handler: run, wsHandler: consoleSocket(services) });
     else app.route({ method: route.method, url, schema, handler: run });
   }
+  registerWebAssets(app);
   return app;
 }

@@ -1,10 +1,15 @@
 /** What the HTTP layer may call: use cases and read models, never QEMU or the file system. */
+import type { AlertService } from '../alerts/alert-service.js';
+import type { AnomalyDetector } from '../anomaly/anomaly-detector.js';
 import type { ConsoleHubs } from '../console/console-hub.js';
 import type { EventLog } from '../events/event-log.js';
+import type { ForecastEngine } from '../forecast/forecast-engine.js';
 import type { HostService } from '../host/host-service.js';
 import type { ImageService } from '../images/image-service.js';
+import type { MetricsService } from '../metrics/metrics-service.js';
 import type { OperationStore } from '../operations/operation-store.js';
 import type { VmService } from '../vm/vm-service.js';
+import type { WebhookService } from '../webhooks/webhook-service.js';
 
 /** The services behind the API. */
 export interface Services {
@@ -15,4 +20,14 @@ export interface Services {
   readonly events: EventLog;
   readonly hosts: HostService;
   readonly consoles: ConsoleHubs;
+  /** Metrics: series queries, latest values, Prometheus text. */
+  readonly metrics: MetricsService;
+  /** Alert rules and alerts (issue 6). */
+  readonly alerts: AlertService;
+  /** Recent anomalies (issue 6). */
+  readonly anomalies: AnomalyDetector;
+  /** Time-to-exhaustion forecasts (issue 6). */
+  readonly forecasts: ForecastEngine;
+  /** Webhooks and their deliveries (issue 6). */
+  readonly webhooks: WebhookService;
 }

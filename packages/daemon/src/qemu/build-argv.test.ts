@@ -33,6 +33,13 @@ describe('buildArgv golden files', () => {
     golden('kernel-boot', buildArgv(base));
   });
 
+  it('watchdog and user-mode port forwards (loopback only)', () => {
+    golden(
+      'watchdog-port-forwards',
+      buildArgv({ ...base, watchdog: 'poweroff', portForwards: [{ hostPort: 18080, guestPort: 80 }, { hostPort: 18022, guestPort: 22 }] }),
+    );
+  });
+
   it('firmware boot, KVM, two disks (root gets bootindex 0)', () => {
     golden(
       'firmware-two-disks',

@@ -60,6 +60,11 @@ export function buildArgv(spec: LaunchSpec): string[] {
     // when the firmware boots from disk.
     ...spec.disks.flatMap((d, i) => diskArgs(d, i === 0 && spec.boot.kind === 'firmware')),
     ...bootArgs(spec.boot),
+    // A guest kernel panic is reported to QEMU (GUEST_PANICKED), which then shuts down, so the
+    // panic reaches herd as an exit with a reason instead of a silently hung guest.
+    '-device', 'pvpanic-pci',
+    ...watchdogArgs(spec.watchdog ?? 'off'),
+    ...userNetArgs(spec.portForwards ?? []),
     ...(spec.startPaused ? ['-S'] : []),
   ];
 }
@@ -72,8 +77,23 @@ function diskArgs(disk: DiskSpec, root: boolean): string[] {
   return [
     '-blockdev', `driver=file,node-name=${e(file)},filename=${e(disk.path)}${ro}`,
     '-blockdev', `driver=${disk.format},node-name=${e(fmt)},file=${e(file)}${ro}`,
-    '-device', `virtio-blk-pci,drive=${e(fmt)},id=${e(disk.id)}${root ? ',bootindex=0' : ''}`,
+    // An I/O error pauses the VM (BLOCK_IO_ERROR) rather than letting the guest write on and
+    // corrupt its data; herd reports it and waits for the operator.
+    '-device', `virtio-blk-pci,drive=${e(fmt)},id=${e(disk.id)},werror=stop,rerror=stop${root ? ',bootindex=0' : ''}`,
   ];
+}
+
+function watchdogArgs(action: NonNullable<LaunchSpec['watchdog']>): string[] {
+  if (action === 'off') return [];
+  return ['-device', 'i6300esb', '-action', `watchdog=${action}`];
+}
+
+function userNetArgs(forwards: NonNullable<LaunchSpec['portForwards']>): string[] {
+  if (forwards.length === 0) return [];
+  // Forwards listen on loopback only: exposing a guest port beyond the host is a network
+  // decision (the network issue's job), not a side effect of a health check.
+  const fwd = forwards.map((f) => `,hostfwd=tcp:127.0.0.1:${f.hostPort}-:${f.guestPort}`).join('');
+  return ['-netdev', `user,id=net0${fwd}`, '-device', 'virtio-net-pci,netdev=net0,id=nic0'];
 }
 
 function bootArgs(boot: LaunchSpec['boot']): string[] {

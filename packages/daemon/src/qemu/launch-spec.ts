@@ -45,6 +45,10 @@ export interface LaunchSpec {
   readonly disks: readonly DiskSpec[];
   /** Start with the vCPUs stopped (`-S`); `cont` over QMP starts them. */
   readonly startPaused?: boolean;
+  /** An i6300esb watchdog and what QEMU does when it fires; absent or `off`: no device. */
+  readonly watchdog?: 'off' | 'poweroff' | 'reset' | 'pause';
+  /** Host ports forwarded to guest ports through a user-mode NIC; absent or empty: no NIC. */
+  readonly portForwards?: readonly { readonly hostPort: number; readonly guestPort: number }[];
 }
 
 /** Path of the QMP control socket in a VM's runtime directory. Pure. */

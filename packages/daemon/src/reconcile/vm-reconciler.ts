@@ -18,7 +18,10 @@ import { nowIso } from '../util/time.js';
 import { launchSpecFor } from '../vm/launch-spec-for.js';
 import { resolveAccel, type HostAccel } from '../vm/resolve-accel.js';
 import { ensureRootDisk, removeRootDisk } from '../vm/root-disk.js';
-import { VmInstance } from '../vm/vm-instance.js';
+import { VmInstance, type ExitInfo, type InstanceHooks } from '../vm/vm-instance.js';
+import { recentRestarts } from '../vm/to-api-vm.js';
+import type { HealthMonitor } from '../health/health-monitor.js';
+import { decideRestart } from './restart-policy.js';
 import type { VmRepo } from '../vm/vm-repo.js';
 import { again, done, type ReconcileResult } from './work-queue.js';
 
@@ -32,6 +35,8 @@ export interface VmReconcilerDeps {
   readonly log: Logger;
   /** Asks for another pass over a VM (the work queue's `add`). */
   readonly wake: (vmId: string) => void;
+  /** Set once the health monitor exists (it needs the reconciler to end failed VMs). */
+  health?: HealthMonitor;
 }
 
 const liveStates = new Set(['starting', 'running', 'paused', 'stopping']);
@@ -77,11 +82,18 @@ export class VmReconciler {
         if (liveStates.has(row.state)) await this.#d.vms.setStatus(id, { state: 'stopped', pid: null, stop_deadline: null });
         return done;
       }
+      // A restart by the policy waits out its backoff.
+      const due = row.next_restart_at ? Date.parse(row.next_restart_at) - Date.now() : 0;
+      if (due > 0) return again(due);
       return this.#start(row, want === 'paused');
     }
 
+    this.#d.health?.watch(row);
     if (want === 'stopped') return this.#stop(row, inst);
+    if (want === 'paused' && inst.hold) inst.clearHold();
     if (want === 'paused' && inst.status === 'running') await inst.pause();
+    // Paused by QEMU itself (I/O error, watchdog): the failure handler records that and wakes us.
+    if (want === 'running' && inst.status === 'paused' && inst.hold) return done;
     if (want === 'running' && inst.status === 'paused') await inst.resume();
     const observed = inst.status;
     if (row.state !== observed) await this.#d.vms.setStatus(id, { state: observed, stop_deadline: null });
@@ -100,17 +112,22 @@ export class VmReconciler {
       const spec = launchSpecFor(row, image, paths, accel, paused);
       const launched = await launchQemu(spec);
       pid = launched.pid;
-      const inst = await VmInstance.attach(row.id, launched.pid, qmpSocketPath(spec.runDir), (s) => this.#onInstanceStatus(row.id, s));
+      const inst = await VmInstance.attach(row.id, launched.pid, qmpSocketPath(spec.runDir), this.#hooks(row.id));
       this.#adopt(inst);
-      await vms.setStatus(row.id, {
+      const byPolicy = row.next_restart_at !== null;
+      const started = await vms.setStatus(row.id, {
         state: inst.status,
         pid: launched.pid,
         accel,
         started_at: nowIso(),
-        reason: row.restart_generation > row.boot_generation ? 'restarted' : 'started',
+        reason: byPolicy ? `restarted by its ${row.restart_policy} policy after: ${row.reason ?? 'a failure'}` : row.restart_generation > row.boot_generation ? 'restarted' : 'started',
         boot_generation: row.restart_generation,
+        next_restart_at: null,
+        health: row.health_check ? 'starting' : 'none',
       });
-      log.info({ vm: row.name, vmId: row.id, pid: launched.pid, accel }, 'VM started');
+      if (byPolicy) await vms.note(row, 'vm.restarted', `VM ${row.name} restarted by its ${row.restart_policy} restart policy`, { pid: launched.pid });
+      if (started) this.#d.health?.watch(started);
+      log.info({ vm: row.name, vmId: row.id, pid: launched.pid, accel, byPolicy }, 'VM started');
       return done;
     } catch (e) {
       // A start that failed leaves nothing running: kill what was launched, drop its runtime files.
@@ -127,7 +144,7 @@ export class VmReconciler {
       // Terminal: the VM goes to `error` with the reason, and stays there until the user acts
       // (start again, stop, or delete); no restart policy applies to a VM that cannot start.
       await vms.setIntent(row.id, { desired_state: 'stopped', restart_generation: row.boot_generation });
-      await vms.setStatus(row.id, { state: 'error', pid: null, last_error: message, reason: 'failed to start' });
+      await vms.setStatus(row.id, { state: 'error', pid: null, last_error: message, reason: 'failed to start', next_restart_at: null });
       return done;
     }
   }
@@ -156,6 +173,7 @@ export class VmReconciler {
   async #delete(row: VmRow, inst: VmInstance | undefined): Promise<ReconcileResult> {
     const { vms, paths, consoles, log } = this.#d;
     if (inst) await inst.forceStop();
+    this.#d.health?.unwatch(row.id);
     this.#instances.delete(row.id);
     consoles.drop(row.id);
     await rm(paths.runDir(row.id), { recursive: true, force: true });
@@ -176,18 +194,13 @@ export class VmReconciler {
     if (pid === undefined || !isQemuOf(pid, row.id)) {
       if (liveStates.has(row.state)) {
         await rm(runDir, { recursive: true, force: true });
-        await this.#d.vms.setIntent(row.id, { desired_state: 'stopped' });
-        await this.#d.vms.setStatus(row.id, {
-          state: 'stopped',
-          pid: null,
-          stop_deadline: null,
-          reason: 'QEMU exited while the daemon was not running',
-        });
+        // Why it ended is unknown; for the restart policy that is a failure.
+        await this.#afterExit(row, { reason: 'QEMU exited while the daemon was not running', unexpected: true });
       }
       return undefined;
     }
     try {
-      const inst = await VmInstance.attach(row.id, pid, qmpSocketPath(runDir), (s) => this.#onInstanceStatus(row.id, s));
+      const inst = await VmInstance.attach(row.id, pid, qmpSocketPath(runDir), this.#hooks(row.id));
       this.#adopt(inst);
       this.#d.log.info({ vm: row.name, vmId: row.id, pid }, 'reattached to running VM');
       if (row.pid !== pid || !liveStates.has(row.state))
@@ -206,19 +219,82 @@ export class VmReconciler {
       if (inst.detached || this.#instances.get(inst.vmId) !== inst) return;
       this.#instances.delete(inst.vmId);
       this.#d.consoles.get(inst.vmId).detachInput();
+      this.#d.health?.unwatch(inst.vmId);
       await rm(this.#d.paths.runDir(inst.vmId), { recursive: true, force: true });
       const row = await this.#d.vms.get(inst.vmId);
       if (row) {
-        const restartPending = row.restart_generation > row.boot_generation;
-        // Without a restart policy, a VM that stopped by itself stays stopped: its desired
-        // state follows, so the reconciler does not start it again.
-        if (!row.deleting && !restartPending && row.desired_state !== 'stopped')
-          await this.#d.vms.setIntent(inst.vmId, { desired_state: 'stopped' });
-        await this.#d.vms.setStatus(inst.vmId, { state: 'stopped', pid: null, stop_deadline: null, reason: info.reason });
         this.#d.log[info.unexpected ? 'warn' : 'info']({ vm: row.name, vmId: row.id, pid: inst.pid, reason: info.reason }, 'VM stopped');
+        await this.#afterExit(row, info);
       }
       this.#d.wake(inst.vmId);
     });
+  }
+
+  /** Records an exit and applies the restart policy: stay stopped, restart after a backoff, or give up. */
+  async #afterExit(row: VmRow, info: ExitInfo): Promise<void> {
+    const { vms } = this.#d;
+    const recent = recentRestarts(row);
+    const decision = decideRestart(row, info.unexpected, recent);
+    const stopped = { state: 'stopped' as const, pid: null, stop_deadline: null, health: 'none' as const };
+    switch (decision.kind) {
+      case 'stay-stopped':
+        // A VM that stopped by itself stays stopped: its desired state follows, so the
+        // reconciler does not start it again.
+        if (!row.deleting && row.restart_generation <= row.boot_generation && row.desired_state !== 'stopped')
+          await vms.setIntent(row.id, { desired_state: 'stopped' });
+        await vms.setStatus(row.id, { ...stopped, reason: info.reason, next_restart_at: null });
+        return;
+      case 'give-up': {
+        const why = `restarted ${decision.restarts} times within ${row.restart_window_s} s and failed again; the ${row.restart_policy} policy gave up (last failure: ${info.reason})`;
+        await vms.setIntent(row.id, { desired_state: 'stopped' });
+        await vms.setStatus(row.id, { ...stopped, state: 'error', reason: info.reason, last_error: why, next_restart_at: null });
+        await vms.note(row, 'vm.restart_gave_up', `VM ${row.name}: ${why}`, { reason: info.reason, restarts: decision.restarts });
+        return;
+      }
+      case 'restart': {
+        const at = Date.now() + decision.delayMs;
+        await vms.setStatus(row.id, {
+          ...stopped,
+          reason: info.reason,
+          next_restart_at: new Date(at).toISOString(),
+          restart_times: JSON.stringify([...recent, at]),
+        });
+        await vms.note(
+          row,
+          'vm.restart_scheduled',
+          `VM ${row.name} stopped (${info.reason}); its ${row.restart_policy} policy restarts it in ${decision.delayMs / 1000} s (restart ${decision.attempt} of at most ${row.restart_max} in ${row.restart_window_s} s)`,
+          { reason: info.reason, delayMs: decision.delayMs, attempt: decision.attempt },
+        );
+        return;
+      }
+    }
+  }
+
+  /** Ends a VM's QEMU as a failure (a failed health check); the restart policy takes it from there. */
+  async failStop(vmId: string, reason: string): Promise<void> {
+    await this.#instances.get(vmId)?.failStop(reason);
+  }
+
+  #hooks(vmId: string): InstanceHooks {
+    return {
+      onStatus: (s) => this.#onInstanceStatus(vmId, s),
+      onFailure: (kind, message, data) => void this.#onFailure(vmId, kind, message, data),
+    };
+  }
+
+  async #onFailure(vmId: string, kind: 'panic' | 'watchdog' | 'io-error', message: string, data: Record<string, unknown>): Promise<void> {
+    const row = await this.#d.vms.get(vmId);
+    if (!row) return;
+    this.#d.log.warn({ vm: row.name, vmId, kind, message }, 'guest failure');
+    await this.#d.vms.note(row, `vm.${kind}`, `VM ${row.name}: ${message}`, data);
+    // QEMU paused the VM (an I/O error with werror=stop, or a watchdog with action pause):
+    // keep it paused, with the reason, until the operator resumes it; resuming on our own
+    // would only write into the same failing storage again.
+    if (kind === 'io-error' || (kind === 'watchdog' && data.action === 'pause')) {
+      await this.#d.vms.setIntent(vmId, { desired_state: 'paused' });
+      await this.#d.vms.setStatus(vmId, { reason: `paused: ${message}; fix the cause, then resume it` });
+      this.#d.wake(vmId);
+    }
   }
 
   #onInstanceStatus(vmId: string, status: 'running' | 'paused'): void {

@@ -30,6 +30,18 @@ export interface VmsTable {
   state_changed_at: string;
   created_at: string;
   updated_at: string;
+  restart_policy: 'no' | 'on-failure' | 'always';
+  restart_max: number;
+  restart_window_s: number;
+  /** JSON of the API's HealthCheck, or null. */
+  health_check: string | null;
+  watchdog: 'off' | 'poweroff' | 'reset' | 'pause';
+  /** JSON array of the API's PortForward. */
+  port_forwards: string;
+  /** JSON array of restart times (ms) by the policy within the window. */
+  restart_times: string;
+  next_restart_at: string | null;
+  health: 'none' | 'starting' | 'healthy' | 'unhealthy';
 }
 
 /** Images. */
@@ -81,12 +93,87 @@ export interface EventsTable {
   data: string;
 }
 
+/** Metrics: one row per series (metric + target); samples refer to it by id. */
+export interface MetricSeriesTable {
+  id: Generated<number>;
+  metric: string;
+  target: string;
+}
+
+/** Raw metric samples (time in ms since the epoch), kept for hours. */
+export interface MetricSamplesTable {
+  series_id: number;
+  time: number;
+  value: number;
+}
+
+/** Per-minute rollups of metric samples (bucket = minute start, ms), kept for weeks. */
+export interface MetricRollupsTable {
+  series_id: number;
+  bucket: number;
+  n: number;
+  v_sum: number;
+  v_min: number;
+  v_max: number;
+}
+
+/** Alert rules (issue 6). */
+export interface AlertRulesTable {
+  id: string;
+  name: string;
+  metric: string;
+  /** The series target (a VM id, `host`, a pool name) or `*`. */
+  target: string;
+  /** The target as the user gave it (a VM name). */
+  target_name: string;
+  op: '>' | '<';
+  threshold: number;
+  for_seconds: number;
+  severity: 'info' | 'warning' | 'critical';
+  created_at: string;
+}
+
+/** Webhooks: where events are POSTed. */
+export interface WebhooksTable {
+  id: string;
+  url: string;
+  /** JSON array of event type patterns; empty means all. */
+  events: string;
+  /** HMAC key for the signature header, or null. */
+  secret: string | null;
+  created_at: string;
+}
+
+/** One event to deliver to one webhook; kept so a restart resumes pending deliveries. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhook_id: string;
+  event_seq: number;
+  event_type: string;
+  /** The JSON body to POST. */
+  payload: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  /** When to try next, ms since the epoch; null once finished. */
+  next_attempt_at: number | null;
+  created_at: string;
+  delivered_at: string | null;
+}
+
 /** The whole database. */
 export interface Database {
   vms: VmsTable;
   images: ImagesTable;
   operations: OperationsTable;
   events: EventsTable;
+  alert_rules: AlertRulesTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  metric_series: MetricSeriesTable;
+  metric_samples: MetricSamplesTable;
+  metric_rollups: MetricRollupsTable;
 }
 
 /** A VM row. */

@@ -25,5 +25,7 @@ export function launchSpecFor(vm: VmRow, image: ImageRow, paths: DataPaths, acce
     boot,
     disks: [{ id: 'root', path: paths.rootDisk(vm.id), format: 'qcow2' }],
     startPaused,
+    watchdog: vm.watchdog,
+    portForwards: JSON.parse(vm.port_forwards) as { hostPort: number; guestPort: number }[],
   };
 }

@@ -1,5 +1,5 @@
 /** Converts VM rows to the API's Vm objects. */
-import type { Vm } from '@herd/api';
+import type { HealthCheck, PortForward, Vm } from '@herd/api';
 import type { VmRow } from '../store/schema.js';
 
 /** The API form of a VM row; `imageName` resolves the image id to its name. */
@@ -20,14 +20,27 @@ export function toApiVm(row: VmRow, imageName: string): Vm {
       image: imageName,
       kernelCmdline: row.kernel_cmdline,
       accel: row.accel_pref,
+      restartPolicy: row.restart_policy,
+      restartLimit: { maxRestarts: row.restart_max, windowSeconds: row.restart_window_s },
+      healthCheck: row.health_check ? (JSON.parse(row.health_check) as HealthCheck) : null,
+      watchdog: row.watchdog,
+      portForwards: JSON.parse(row.port_forwards) as PortForward[],
     },
     status: {
       reason: row.reason,
       lastError: row.last_error,
       startedAt: live ? row.started_at : null,
       stateChangedAt: row.state_changed_at,
+      health: live ? row.health : 'none',
+      restarts: { recent: recentRestarts(row).length, nextAt: row.next_restart_at },
     },
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
+}
+
+/** Restart times (ms) by the policy that are still inside the VM's restart window. */
+export function recentRestarts(row: Pick<VmRow, 'restart_times' | 'restart_window_s'>, now = Date.now()): number[] {
+  const times = JSON.parse(row.restart_times) as number[];
+  return times.filter((t) => now - t < row.restart_window_s * 1000);
 }

@@ -6,6 +6,7 @@
  * shutdown, so cleanup runs however QEMU ended.
  */
 import { QmpClient } from '../qemu/qmp-client.js';
+import { BlockStatsSchema, type BlockStats } from '../qemu/qmp-block-stats.js';
 import type { QmpEvent } from '../qemu/qmp-messages.js';
 import { processState } from '../host/proc.js';
 import { sleep } from '../util/time.js';
@@ -21,6 +22,14 @@ export interface ExitInfo {
 /** Power status as QEMU reports it. */
 export type InstanceStatus = 'running' | 'paused';
 
+/** What an instance tells its owner as it happens. */
+export interface InstanceHooks {
+  /** Pause or resume, whoever caused it. */
+  onStatus(status: InstanceStatus): void;
+  /** A guest failure QEMU reported: a kernel panic, the watchdog firing, a disk I/O error. */
+  onFailure(kind: 'panic' | 'watchdog' | 'io-error', message: string, data: Record<string, unknown>): void;
+}
+
 /** A live QEMU process of one VM. */
 export class VmInstance {
   readonly vmId: string;
@@ -30,14 +39,18 @@ export class VmInstance {
   #status: InstanceStatus;
   #shutdown: { guest: boolean; reason: string } | undefined;
   #stopRequest: 'acpi' | 'force' | undefined;
-  #onStatus: (s: InstanceStatus) => void;
+  #hooks: InstanceHooks;
+  #panicked = false;
+  #watchdog: string | undefined;
+  #failure: string | undefined;
+  #hold: string | undefined;
 
-  private constructor(vmId: string, pid: number, qmp: QmpClient, status: InstanceStatus, onStatus: (s: InstanceStatus) => void) {
+  private constructor(vmId: string, pid: number, qmp: QmpClient, status: InstanceStatus, hooks: InstanceHooks) {
     this.vmId = vmId;
     this.pid = pid;
     this.#qmp = qmp;
     this.#status = status;
-    this.#onStatus = onStatus;
+    this.#hooks = hooks;
     this.exited = qmp.disconnected.then(() => this.#exitInfo());
   }
 
@@ -47,13 +60,28 @@ export class VmInstance {
       this.#shutdown = { guest: data?.guest === true, reason: typeof data?.reason === 'string' ? data.reason : 'unknown' };
     } else if (e.event === 'STOP') this.#setStatus('paused');
     else if (e.event === 'RESUME') this.#setStatus('running');
+    else if (e.event === 'GUEST_PANICKED') {
+      this.#panicked = true;
+      this.#hooks.onFailure('panic', 'the guest kernel panicked', e.data ?? {});
+    } else if (e.event === 'WATCHDOG') {
+      this.#watchdog = typeof e.data?.action === 'string' ? e.data.action : 'unknown';
+      if (this.#watchdog === 'pause') this.#hold = 'watchdog';
+      this.#hooks.onFailure('watchdog', `the guest stopped petting its watchdog (QEMU action: ${this.#watchdog})`, e.data ?? {});
+    } else if (e.event === 'BLOCK_IO_ERROR') {
+      const d = e.data ?? {};
+      const device = typeof d.device === 'string' && d.device ? d.device : typeof d['node-name'] === 'string' ? d['node-name'] : 'disk';
+      const why = d.nospace === true ? 'no space left on the host' : typeof d.reason === 'string' ? d.reason : 'I/O error';
+      // Set before QEMU's STOP event is handled, so nothing resumes the VM in between.
+      this.#hold = 'io-error';
+      this.#hooks.onFailure('io-error', `${String(d.operation ?? 'I/O')} error on ${device}: ${why}`, d);
+    }
   }
 
   /**
    * Connects to the QMP socket of a QEMU that is already running (just launched, or found after
    * a daemon restart) and reads its status. `onStatus` hears pause/resume from then on.
    */
-  static async attach(vmId: string, pid: number, qmpSocket: string, onStatus: (s: InstanceStatus) => void): Promise<VmInstance> {
+  static async attach(vmId: string, pid: number, qmpSocket: string, hooks: InstanceHooks): Promise<VmInstance> {
     // Events can arrive right after the handshake, before the instance exists (a guest that
     // powers off at once); they are kept and replayed so that no SHUTDOWN reason is lost.
     const early: QmpEvent[] = [];
@@ -63,7 +91,7 @@ export class VmInstance {
     const qmp = await QmpClient.connect(qmpSocket, { timeoutMs: 5_000, onEvent: (e) => deliver(e) });
     try {
       const st = await qmp.queryStatus();
-      const inst = new VmInstance(vmId, pid, qmp, st.running ? 'running' : 'paused', onStatus);
+      const inst = new VmInstance(vmId, pid, qmp, st.running ? 'running' : 'paused', hooks);
       deliver = (e) => inst.#onEvent(e);
       for (const e of early) inst.#onEvent(e);
       return inst;
@@ -71,6 +99,19 @@ export class VmInstance {
       qmp.close();
       throw e;
     }
+  }
+
+  /**
+   * Why QEMU paused the VM by itself (an I/O error, a watchdog), until the owner has taken note
+   * ({@link clearHold}); while set, the VM must not be resumed automatically.
+   */
+  get hold(): string | undefined {
+    return this.#hold;
+  }
+
+  /** The owner has recorded the hold (the VM's desired state is now paused). */
+  clearHold(): void {
+    this.#hold = undefined;
   }
 
   /** Paused or running, as QEMU last said. */
@@ -95,10 +136,24 @@ export class VmInstance {
     this.#setStatus('running');
   }
 
+  /**
+   * Cumulative I/O counters of the VM's block devices (QMP `query-blockstats`), for the metrics
+   * sampler. Short timeout: a busy QEMU just misses one sample. May be called while it runs.
+   */
+  blockStats(): Promise<BlockStats> {
+    return this.#qmp.execute('query-blockstats', undefined, BlockStatsSchema, { timeoutMs: 2_000 });
+  }
+
   /** Presses the ACPI power button; the guest decides whether and when to power off. */
   async powerdown(): Promise<void> {
     this.#stopRequest ??= 'acpi';
     await this.#qmp.systemPowerdown();
+  }
+
+  /** Ends QEMU at once because the VM failed (e.g. its health check); the exit counts as a failure. */
+  async failStop(reason: string): Promise<ExitInfo> {
+    this.#failure = reason;
+    return this.forceStop();
   }
 
   /**
@@ -140,12 +195,16 @@ export class VmInstance {
   #setStatus(s: InstanceStatus): void {
     if (s === this.#status) return;
     this.#status = s;
-    this.#onStatus(s);
+    this.#hooks.onStatus(s);
   }
 
   async #exitInfo(): Promise<ExitInfo> {
     const sd = this.#shutdown;
+    if (this.#failure) return { reason: this.#failure, unexpected: true };
     if (this.#stopRequest === 'force') return { reason: 'stopped by request (forced)', unexpected: false };
+    if (this.#panicked) return { reason: 'the guest kernel panicked', unexpected: true };
+    // QEMU's watchdog poweroff action exits without a SHUTDOWN event.
+    if (this.#watchdog) return { reason: 'the guest hung: its watchdog fired', unexpected: true };
     if (sd) {
       switch (sd.reason) {
         case 'guest-shutdown':

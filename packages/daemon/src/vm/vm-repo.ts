@@ -11,8 +11,24 @@ import { nowIso } from '../util/time.js';
 
 /** Fields of the observed status. */
 export type VmStatusPatch = Partial<
-  Pick<VmsTable, 'state' | 'accel' | 'pid' | 'reason' | 'last_error' | 'started_at' | 'stop_deadline' | 'boot_generation'>
+  Pick<
+    VmsTable,
+    | 'state'
+    | 'accel'
+    | 'pid'
+    | 'reason'
+    | 'last_error'
+    | 'started_at'
+    | 'stop_deadline'
+    | 'boot_generation'
+    | 'restart_times'
+    | 'next_restart_at'
+    | 'health'
+  >
 >;
+
+/** Settings of an existing VM that can change. */
+export type VmSettingsPatch = Partial<Pick<VmsTable, 'restart_policy' | 'restart_max' | 'restart_window_s' | 'health_check' | 'watchdog'>>;
 
 /** Fields of the desired spec that actions change. */
 export type VmIntentPatch = Partial<
@@ -85,6 +101,25 @@ export class VmRepo {
       .executeTakeFirst();
     if (row) this.#notify(id, row);
     return row;
+  }
+
+  /** Changes a VM's settings; an event says what changed. */
+  async setSettings(id: string, patch: VmSettingsPatch): Promise<VmRow | undefined> {
+    const row = await this.#db.updateTable('vms').set({ ...patch, updated_at: nowIso() }).where('id', '=', id).returningAll().executeTakeFirst();
+    if (!row) return undefined;
+    await this.#events.append({
+      type: 'vm.updated',
+      target: { type: 'vm', id, name: row.name },
+      message: `VM ${row.name} settings changed: ${Object.keys(patch).join(', ')}`,
+      data: { ...patch },
+    });
+    this.#notify(id, row);
+    return row;
+  }
+
+  /** Records a healing-related happening (a restart scheduled, a failed health check) as an event. */
+  async note(row: Pick<VmRow, 'id' | 'name'>, type: string, message: string, data: Record<string, unknown> = {}): Promise<void> {
+    await this.#events.append({ type, target: { type: 'vm', id: row.id, name: row.name }, message, data });
   }
 
   /** Records what herd observed; a state change is an event (with the reason). */

@@ -13,8 +13,11 @@ import {
   type OperationKind,
   type Vm,
   type VmAction,
+  type HealthCheck,
+  type PortForward,
   type VmCreate,
   type VmStopBody,
+  type VmUpdate,
 } from '@herd/api';
 import type { ImageRepo } from '../images/image-repo.js';
 import type { OperationStore } from '../operations/operation-store.js';
@@ -30,6 +33,9 @@ import type { VmRepo } from './vm-repo.js';
 
 /** Default grace for an ACPI shutdown before it is forced. */
 export const defaultStopTimeoutS = 60;
+
+/** Default cap on restarts by the policy: more than 5 in 10 minutes is a crash loop. */
+export const defaultRestartLimit = { maxRestarts: 5, windowSeconds: 600 } as const;
 
 /** What the VM service needs. */
 export interface VmServiceDeps {
@@ -83,6 +89,8 @@ export class VmService {
     const diskBytes = body.diskBytes ?? virtual;
     if (diskBytes < virtual)
       throw new HerdError('disk_too_small', { image: image.name, imageSize: `${virtual} bytes`, requested: `${diskBytes} bytes`, field: 'diskBytes' });
+    checkHealthCheck(body.healthCheck);
+    checkPortForwards(body.portForwards ?? []);
     const memoryMiB = body.memoryMiB ?? 256;
     if (image.min_memory_mib !== null && memoryMiB < image.min_memory_mib)
       throw new HerdError('validation_failed', {
@@ -115,6 +123,15 @@ export class VmService {
       state_changed_at: now,
       created_at: now,
       updated_at: now,
+      restart_policy: body.restartPolicy ?? 'no',
+      restart_max: body.restartLimit?.maxRestarts ?? defaultRestartLimit.maxRestarts,
+      restart_window_s: body.restartLimit?.windowSeconds ?? defaultRestartLimit.windowSeconds,
+      health_check: body.healthCheck ? JSON.stringify(body.healthCheck) : null,
+      watchdog: body.watchdog ?? 'off',
+      port_forwards: JSON.stringify(body.portForwards ?? []),
+      restart_times: '[]',
+      next_restart_at: null,
+      health: 'none',
     };
     const existing = await this.#d.vms.find(body.name).catch(() => undefined);
     if (existing) throw new HerdError('name_taken', { kind: 'VM', name: body.name, field: 'name' });
@@ -133,11 +150,33 @@ export class VmService {
     return op;
   }
 
+  /**
+   * Changes how a VM heals. The restart policy and health check apply at once; the watchdog
+   * device at the next start.
+   */
+  async update(ref: string, body: VmUpdate): Promise<Vm> {
+    const row = await this.#d.vms.find(ref);
+    if (body.healthCheck) checkHealthCheck(body.healthCheck);
+    await this.#d.vms.setSettings(row.id, {
+      ...(body.restartPolicy ? { restart_policy: body.restartPolicy } : {}),
+      ...(body.restartLimit ? { restart_max: body.restartLimit.maxRestarts, restart_window_s: body.restartLimit.windowSeconds } : {}),
+      ...(body.healthCheck !== undefined ? { health_check: body.healthCheck ? JSON.stringify(body.healthCheck) : null } : {}),
+      ...(body.watchdog ? { watchdog: body.watchdog } : {}),
+    });
+    this.#d.wake(row.id);
+    return this.get(row.id);
+  }
+
   /** Starts a stopped VM. */
   async start(ref: string): Promise<Operation> {
     const row = await this.#allowed(ref, 'start');
     await this.#d.vms.setIntent(row.id, { desired_state: 'running' });
-    if (row.state === 'error') await this.#d.vms.setStatus(row.id, { state: 'stopped', last_error: null });
+    // A start by the user is a fresh start: the restart history of a crash loop is forgotten.
+    await this.#d.vms.setStatus(row.id, {
+      ...(row.state === 'error' ? { state: 'stopped' as const, last_error: null } : {}),
+      restart_times: '[]',
+      next_restart_at: null,
+    });
     return this.#op(row, 'vm.start');
   }
 
@@ -198,5 +237,23 @@ export class VmService {
   async #toApi(row: VmRow): Promise<Vm> {
     const image = await this.#d.images.get(row.image_id);
     return toApiVm(row, image?.name ?? row.image_id);
+  }
+}
+
+function checkHealthCheck(check: HealthCheck | undefined): void {
+  if (check?.type !== 'console') return;
+  try {
+    new RegExp(check.pattern);
+  } catch (e) {
+    throw new HerdError('validation_failed', { field: 'healthCheck.pattern', reason: `not a regular expression: ${e instanceof Error ? e.message : String(e)}` });
+  }
+}
+
+function checkPortForwards(forwards: readonly PortForward[]): void {
+  const seen = new Set<number>();
+  for (const f of forwards) {
+    if (seen.has(f.hostPort))
+      throw new HerdError('validation_failed', { field: 'portForwards', reason: `host port ${f.hostPort} is forwarded twice; each host port can go to one guest port` });
+    seen.add(f.hostPort);
   }
 }

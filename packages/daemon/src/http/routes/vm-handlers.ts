@@ -4,10 +4,11 @@ import { replyOperation } from '../reply-operation.js';
 
 /** VM routes. */
 export const vmHandlers: HandlerGroup<
-  'listVms' | 'getVm' | 'createVm' | 'deleteVm' | 'startVm' | 'stopVm' | 'restartVm' | 'pauseVm' | 'resumeVm'
+  'listVms' | 'getVm' | 'updateVm' | 'createVm' | 'deleteVm' | 'startVm' | 'stopVm' | 'restartVm' | 'pauseVm' | 'resumeVm'
 > = (s) => ({
   listVms: () => s.vms.list(),
   getVm: ({ params }) => s.vms.get(params.id),
+  updateVm: ({ params, body }) => s.vms.update(params.id, body),
   createVm: async ({ body, query }, reply) => replyOperation(reply, s.ops, await s.vms.create(body), query),
   deleteVm: async ({ params, query }, reply) => replyOperation(reply, s.ops, await s.vms.delete(params.id), query),
   startVm: async ({ params, query }, reply) => replyOperation(reply, s.ops, await s.vms.start(params.id), query),

@@ -17,5 +17,5 @@ export const BUSYBOX_APPLETS = [
   'rmmod', 'ifconfig', 'route', 'ping', 'nslookup', 'wget', 'nc', 'stty', 'tty', 'reset',
   'clear', 'basename', 'dirname', 'readlink', 'realpath', 'which', 'mktemp', 'mknod', 'mkfifo',
   'pidof', 'killall', 'sysctl', 'nproc', 'timeout', 'truncate', 'fstrim', 'blockdev', 'id',
-  'whoami', 'yes', 'usleep',
+  'whoami', 'yes', 'usleep', 'httpd', 'watchdog',
 ] as const;

@@ -79,6 +79,12 @@ if [ -e /sys/class/net/eth0 ]; then
   udhcpc -f -i eth0 -s /etc/udhcpc.script >/var/log/udhcpc.log 2>&1 &
 fi
 
+# A watchdog device (herd adds an i6300esb when the VM asks for one): pet it, so that a guest
+# that hangs stops petting and QEMU's watchdog action fires.
+if [ -e /dev/watchdog ]; then
+  watchdog -T 6 -t 1 /dev/watchdog
+fi
+
 echo ${GUEST_READY_LINE}
 
 # A root shell on the serial console, respawned when it exits. setsid + cttyhack give it

@@ -21,4 +21,9 @@ export const GUEST_MODULES = [
   // expose it as /dev/input/event* for busybox acpid.
   'button',
   'evdev',
+  // herd's failure detection: a kernel panic is reported to QEMU through the pvpanic device
+  // (GUEST_PANICKED), and a hung guest stops petting the i6300esb watchdog. Both drivers sit
+  // idle when their device is absent.
+  'pvpanic_pci',
+  'i6300esb',
 ] as const;

@@ -1,8 +1,14 @@
 /** The versioned migrations, in order. Never edit one that has shipped; add a new one. */
 import type { Migration } from 'kysely';
 import * as m0001 from './0001-initial.js';
+import * as m0002 from './0002-metrics.js';
+import * as m0003 from './0003-alerts.js';
+import * as m0004 from './0004-self-healing.js';
 
 /** Migrations by name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
+  '0002-metrics': m0002,
+  '0003-alerts': m0003,
+  '0004-self-healing': m0004,
 };

@@ -1,0 +1,166 @@
+/**
+ * The web UI in a real browser (Debian's Chromium through playwright-core) against a real
+ * daemon with real tiny guests: create a VM through the form and watch it boot, use its serial
+ * console, stop and delete it; see a VM made through the CLI behind the UI's back appear and
+ * change state without a reload; see the API's message beside the field of a bad create.
+ * The same run takes the screenshots in docs/screenshots/.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { HerdError } from '@herd/api';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../helpers/browser.js';
+import { DaemonProcess } from '../helpers/daemon-process.js';
+
+const shots = join(import.meta.dirname, '..', '..', 'docs', 'screenshots');
+const daemon = new DaemonProcess();
+let browser: Browser;
+let page: Page;
+
+/** Waits until the text of `selector` contains `text`; returns that text. */
+async function waitForText(selector: string, text: string, timeout = 30_000): Promise<string> {
+  await page.waitForFunction(
+    ([sel, want]) => (document.querySelector(sel!)?.textContent ?? '').replaceAll('\u00a0', ' ').includes(want!),
+    [selector, text] as const,
+    { timeout, polling: 100 },
+  );
+  return (await page.textContent(selector)) ?? '';
+}
+
+/** Waits until VM `name` shows `state` (its `vm-${name}-state` badge). */
+async function waitForState(name: string, state: string, timeout = 60_000): Promise<void> {
+  await page.waitForSelector(`#vm-${name}-state[data-state="${state}"]`, { timeout });
+}
+
+/** Goes to `path` in the app as a user would: through the in-app link with that href. */
+async function go(path: string): Promise<void> {
+  await page.click(`header nav a[href="${path}"]`);
+  await page.waitForURL((u) => u.pathname === path);
+}
+
+async function shot(name: string): Promise<void> {
+  await page.screenshot({ path: join(shots, `${name}.png`) });
+}
+
+beforeAll(async () => {
+  mkdirSync(shots, { recursive: true });
+  await daemon.start();
+  await daemon.client.call('buildImage', { body: { recipe: 'tiny' }, query: { wait: true } });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1280, height: 860 }, colorScheme: 'light' });
+  page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+  await page.goto(daemon.url);
+  // Set once; if the page ever reloads, the marker is gone.
+  await page.evaluate(() => ((window as unknown as { herdMarker: number }).herdMarker = 42));
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await daemon.destroy();
+}, 120_000);
+
+async function notReloaded(): Promise<void> {
+  expect(await page.evaluate(() => (window as unknown as { herdMarker?: number }).herdMarker)).toBe(42);
+}
+
+describe('the web UI', () => {
+  it('serves the app at / and any app path, and keeps the API 404 JSON', async () => {
+    const root = await fetch(`${daemon.url}/vms/whatever`);
+    expect(root.status).toBe(200);
+    expect(root.headers.get('content-type')).toContain('text/html');
+    const api = await fetch(`${daemon.url}/api/v1/nope`);
+    expect(api.status).toBe(404);
+    expect(((await api.json()) as { error: { code: string } }).error.code).toBe('route_not_found');
+    await waitForText('#host-accel', 'TCG');
+    expect(await page.textContent('#host-accel-reason')).toMatch(/kvm/i);
+  });
+
+  it('creates a VM through the form and shows it reach running', async () => {
+    await go('/create');
+    await page.waitForSelector('#create-image option[value="tiny"]', { state: 'attached' });
+    await page.fill('#create-name', 'web1');
+    await page.fill('#create-memory', '128');
+    await page.click('#create-submit');
+    await page.waitForURL((u) => u.pathname === '/vms/web1');
+    await waitForState('web1', 'running');
+    expect(await page.textContent('#vm-web1-accel')).toBe('tcg');
+    expect(Number(await page.textContent('#vm-web1-pid'))).toBeGreaterThan(0);
+    expect(await page.isDisabled('#vm-web1-start')).toBe(true);
+    expect(await page.isEnabled('#vm-web1-stop')).toBe(true);
+  });
+
+  it('shows the serial console in the browser, and typing works', async () => {
+    await waitForText('#vm-web1-console', 'HERD-GUEST-READY', 60_000);
+    await page.click('#vm-web1-console');
+    await page.keyboard.type('echo hi-$((6*7))\n');
+    await waitForText('#vm-web1-console', 'hi-42', 20_000);
+    await waitForText('#vm-web1-events', 'vm.state');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot('vm-detail-console');
+    await notReloaded();
+  });
+
+  it('shows the API message beside the name field when the name is taken', async () => {
+    await go('/create');
+    await page.waitForSelector('#create-image option[value="tiny"]', { state: 'attached' });
+    await page.fill('#create-name', 'web1');
+    await page.fill('#create-memory', '128');
+    await page.click('#create-submit');
+    const message = await waitForText('#create-name-error', 'already exists');
+    const api = await daemon.client.call('createVm', { body: { name: 'web1', image: 'tiny', memoryMiB: 128 } }).catch((e: unknown) => e);
+    expect(api).toBeInstanceOf(HerdError);
+    expect(message).toBe((api as HerdError).message);
+    expect(await page.getAttribute('#create-name', 'aria-invalid')).toBe('true');
+    expect(new URL(page.url()).pathname).toBe('/create');
+    await shot('create-form');
+  });
+
+  it('follows a VM made through the CLI behind its back, without a reload', async () => {
+    await go('/vms');
+    await page.waitForSelector('#vm-web1-row');
+    const made = await daemon.cli(['vm', 'create', 'cli1', '--image', 'tiny', '--memory', '128M', '--start']);
+    expect(made.code, made.stderr).toBe(0);
+    await waitForState('cli1', 'running');
+    await shot('vm-list');
+    await daemon.client.call('stopVm', { params: { id: 'cli1' }, body: { force: true }, query: { wait: true } });
+    await waitForState('cli1', 'stopped');
+    expect(await page.isEnabled('#vm-cli1-start')).toBe(true);
+    expect(await page.isDisabled('#vm-cli1-stop')).toBe(true);
+    // Bulk start from the list.
+    await page.check('#vm-cli1-select');
+    await page.click('#vm-bulk-start');
+    await waitForText('#vm-list-message', 'start requested for 1 VM');
+    await waitForState('cli1', 'running');
+    // Search narrows the list.
+    await page.fill('#vm-search', 'cli');
+    await page.waitForSelector('#vm-web1-row', { state: 'detached' });
+    expect(await page.isVisible('#vm-cli1-row')).toBe(true);
+    await page.fill('#vm-search', '');
+    await notReloaded();
+  });
+
+  it('stops and deletes a VM from its page', async () => {
+    await page.click('#vm-web1-link');
+    await page.waitForURL((u) => u.pathname === '/vms/web1');
+    await waitForState('web1', 'running');
+    await page.click('#vm-web1-stop');
+    await waitForState('web1', 'stopped', 60_000);
+    await page.click('#vm-web1-delete');
+    await page.click('#vm-web1-delete-confirm');
+    await page.waitForURL((u) => u.pathname === '/vms');
+    await page.waitForSelector('#vm-web1-row', { state: 'detached', timeout: 30_000 });
+    await expect(daemon.client.call('getVm', { params: { id: 'web1' } })).rejects.toMatchObject({ code: 'not_found' });
+    await notReloaded();
+  });
+
+  it('shows the dashboard with counts, operations and events (light and dark)', async () => {
+    await go('/');
+    await waitForText('#count-running', '1');
+    await waitForText('#recent-events', 'vm.');
+    await shot('dashboard');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await shot('dashboard-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+});
