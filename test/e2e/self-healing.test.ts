@@ -3,7 +3,9 @@
  * watchdogs, health checks through a user-mode port forward; every detection and every
  * healing action is an event with the reason.
  */
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import type { HerdEvent, Vm, VmCreate } from '@herd/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonProcess } from '../helpers/daemon-process.js';
@@ -179,6 +181,29 @@ describe('health checks and watchdog', () => {
     expect(back.status.reason).toMatch(/the guest hung: its watchdog fired/);
     expect((await eventsOf('hang')).some((e) => e.type === 'vm.watchdog')).toBe(true);
     await daemon.client.call('deleteVm', { params: { id: 'hang' }, query: { wait: true } });
+  });
+
+  it('pauses a VM whose disk write fails (host out of space) and keeps it paused', async () => {
+    // The default pool on a 3 MiB tmpfs: the guest's writes fill it.
+    const pool = join(daemon.dataDir, 'pools', 'default');
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', pool]);
+    try {
+      await create({ name: 'full', restartPolicy: 'on-failure' });
+      await ready('full');
+      void type('full', 'dd if=/dev/zero of=/data/fill bs=1M count=16; sync');
+      const paused = await waitFor('full paused', async () => {
+        const v = await get('full');
+        return v.state === 'paused' ? v : undefined;
+      }, 60_000, 200);
+      expect(paused.status.reason).toMatch(/paused: write error on .*: no space left on the host; fix the cause, then resume it/);
+      expect(paused.desiredState).toBe('paused');
+      await new Promise((r) => setTimeout(r, 2000));
+      expect((await get('full')).state).toBe('paused');
+      expect((await eventsOf('full')).some((e) => e.type === 'vm.io-error')).toBe(true);
+      await daemon.client.call('deleteVm', { params: { id: 'full' }, query: { wait: true } });
+    } finally {
+      execFileSync('umount', ['-l', pool]);
+    }
   });
 
   it('answered every call as the OpenAPI document says', () => {
