@@ -79,7 +79,7 @@ export class VmReconciler {
 
     if (!inst) {
       if (want === 'stopped') {
-        if (liveStates.has(row.state)) await this.#d.vms.setStatus(id, { state: 'stopped', pid: null, stop_deadline: null });
+        if (liveStates.has(row.state)) await this.#d.vms.setStatus(id, { state: 'stopped', pid: null, stop_deadline: null, next_restart_at: null });
         return done;
       }
       // A restart by the policy waits out its backoff.
@@ -253,8 +253,11 @@ export class VmReconciler {
       }
       case 'restart': {
         const at = Date.now() + decision.delayMs;
+        // `starting` while the backoff runs: the VM is on its way up, and can be stopped (which
+        // cancels the restart) or deleted, as any starting VM can.
         await vms.setStatus(row.id, {
           ...stopped,
+          state: 'starting',
           reason: info.reason,
           next_restart_at: new Date(at).toISOString(),
           restart_times: JSON.stringify([...recent, at]),
