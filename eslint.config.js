@@ -1,5 +1,5 @@
 // Lint, and the layer rules of STYLE.md: the contract package imports nothing from Node, the
-// CLI never reaches into the daemon, the HTTP layer never touches QEMU, processes or files,
+// CLI and the web UI never reach into the daemon, the HTTP layer never touches QEMU, processes or files,
 // and only host/exec.ts starts processes.
 import tseslint from 'typescript-eslint';
 
@@ -25,6 +25,13 @@ export default tseslint.config(
     files: ['packages/cli/src/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['@herd/daemon', '@herd/daemon/*', '**/daemon/src/**', '**/daemon/dist/**'], message: 'the CLI depends on @herd/api only' }] }],
+    },
+  },
+  {
+    files: ['packages/web/src/**/*.{ts,tsx}'],
+    ignores: ['packages/web/src/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: [...nodeBuiltins, '@herd/daemon', '@herd/daemon/*', '@herd/cli', '**/daemon/src/**', '**/daemon/dist/**'], message: 'the web UI runs in browsers and depends on @herd/api only' }] }],
     },
   },
   {

@@ -12,7 +12,8 @@ const forWhat = process.argv.includes('--for') ? process.argv[process.argv.index
 
 /** Debian packages herd needs at run time, and for its tests. */
 const runtimePackages = ['qemu-system-x86', 'qemu-utils', 'busybox-static', 'e2fsprogs', 'procps', 'iproute2', 'zstd', 'xz-utils'];
-const testPackages = [];
+/** Debian's Chromium drives the browser tests (playwright-core, never a downloaded browser). */
+const testPackages = ['chromium'];
 
 function say(msg) {
   process.stderr.write(`setup: ${msg}\n`);
@@ -61,9 +62,20 @@ function ensureNpmDependencies() {
   sh('npm', ['ci', '--no-audit', '--no-fund']);
 }
 
+function newestMtime(path) {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  return readdirSync(path).reduce((m, f) => Math.max(m, newestMtime(join(path, f))), st.mtimeMs);
+}
+
 function ensureBuilt() {
   // tsc -b is incremental: it rebuilds only what changed, and takes a second when nothing did.
   sh('npx', ['tsc', '-b', 'packages/api', 'packages/daemon', 'packages/cli']);
+  // The web UI (served by the daemon at /) is rebuilt when its sources or the API contract changed.
+  const web = join(root, 'packages', 'web');
+  const built = join(web, 'dist', 'index.html');
+  const inputs = ['src', 'index.html', 'vite.config.ts', 'package.json'].map((f) => join(web, f)).concat(join(root, 'packages', 'api', 'dist'));
+  if (!existsSync(built) || inputs.some((f) => existsSync(f) && newestMtime(f) > statSync(built).mtimeMs)) sh('npm', ['run', 'build', '-w', '@herd/web']);
 }
 
 ensureSystemPackages();

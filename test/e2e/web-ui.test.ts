@@ -12,6 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/browser.js';
 import { DaemonProcess } from '../helpers/daemon-process.js';
+import { waitFor } from '../helpers/wait.js';
 
 const shots = join(import.meta.dirname, '..', '..', 'docs', 'screenshots');
 const daemon = new DaemonProcess();
@@ -149,8 +150,33 @@ describe('the web UI', () => {
     await page.click('#vm-web1-delete');
     await page.click('#vm-web1-delete-confirm');
     await page.waitForURL((u) => u.pathname === '/vms');
+    // The list has loaded (cli1 shows) and web1 leaves it once the delete operation is done.
+    await page.waitForSelector('#vm-cli1-row');
     await page.waitForSelector('#vm-web1-row', { state: 'detached', timeout: 30_000 });
-    await expect(daemon.client.call('getVm', { params: { id: 'web1' } })).rejects.toMatchObject({ code: 'not_found' });
+    await waitFor('web1 gone from the API', () => daemon.client.call('getVm', { params: { id: 'web1' } }).then(() => undefined, (e: unknown) => (e instanceof HerdError && e.code === 'not_found' ? true : undefined)), 10_000);
+    await notReloaded();
+  });
+
+  it('lists images (in-use ones cannot be deleted) and operations', async () => {
+    await go('/images');
+    await page.waitForSelector('#image-tiny-row');
+    expect(await page.isDisabled('#image-tiny-delete')).toBe(true);
+    await go('/operations');
+    await waitForText('#operation-table', 'vm.create');
+    await waitForText('#operation-table', 'image.build');
+  });
+
+  it('is usable from the keyboard: a skip link comes first, links and buttons take Enter', async () => {
+    const first = await page.evaluate(() => document.querySelector<HTMLElement>('a[href], button, input, select, [tabindex]:not([tabindex="-1"])')?.textContent);
+    expect(first).toBe('Skip to content');
+    await page.focus('header nav a[href="/vms"]');
+    await page.keyboard.press('Enter');
+    await page.waitForURL((u) => u.pathname === '/vms');
+    await page.waitForSelector('#vm-cli1-row');
+    await page.focus('#vm-search');
+    await page.keyboard.type('nothing-like-this');
+    await page.waitForSelector('#vm-list-empty');
+    await page.fill('#vm-search', '');
     await notReloaded();
   });
 

@@ -110,7 +110,7 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
 
   // ---- Alerts, anomalies, forecasts and webhooks (issue 6): they follow metricsStore.onWrite,
   // so they start before the sampler; closed in close() before the database ----
-  const alerting = await startAlerting({ db, events, store: metricsStore, vms, log, version: herdVersion });
+  const alerting = await startAlerting({ db, events, store: metricsStore, vms, log, version: herdVersion, sampleIntervalMs: (options.metricsIntervalSeconds ?? 10) * 1000 });
   // ---- end of alerts block ----
 
   // Repair before serving: leftovers of deleted VMs go, interrupted image jobs fail cleanly,

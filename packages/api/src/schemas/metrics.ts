@@ -8,11 +8,8 @@ import { vmStates } from '../vm-states.js';
 import { Nullable, Timestamp } from './common.js';
 
 const MetricName = Type.String({ pattern: '^[a-z][a-z0-9_]*$', minLength: 1, maxLength: 100, description: 'e.g. vm_cpu_percent, host_memory_used_bytes, pool_used_bytes' });
-const TimeRef = Type.String({
-  minLength: 1,
-  maxLength: 40,
-  description: 'RFC 3339 time, `now`, or relative to now: `-30s`, `-15m`, `-1h`, `-7d`',
-});
+const timeRefHelp = 'RFC 3339 time, `now`, or relative to now: `-30s`, `-15m`, `-1h`, `-7d`';
+const TimeRef = (what: string) => Type.String({ minLength: 1, maxLength: 40, description: `${what}: ${timeRefHelp}` });
 
 /** `GET /metrics`: one series over a range. */
 export const MetricsQuery = Type.Object(
@@ -23,10 +20,10 @@ export const MetricsQuery = Type.Object(
       maxLength: 120,
       description: 'a VM name or id (`NAME/vcpuN` for one vCPU), `host`, or a pool name',
     }),
-    from: Type.Optional(TimeRef),
-    to: Type.Optional(TimeRef),
+    from: Type.Optional(TimeRef('start (default -1h)')),
+    to: Type.Optional(TimeRef('end (default now)')),
     step: Type.Optional(
-      Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)?$', maxLength: 20, description: 'bucket width: `10s`, `1m`, `1h` (a bare number is seconds); points are averaged per bucket' }),
+      Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)?$', maxLength: 20, description: 'bucket width: `10s`, `1m`, `1h` (a bare number is seconds); points are averaged per bucket. Default: raw points up to a 2 h range, else whole minutes making at most ~720 points; steps of 1m or more read the per-minute rollups' }),
     ),
   },
   { additionalProperties: false },

@@ -31,7 +31,7 @@ describe('alert engine', () => {
     const sink = new RecordingSink();
     engine = new AlertEngine({ events: sink, describeTarget, log });
     engine.attach(store, [rule()]);
-    const cpu = (t: number, v: number, target = 'id-1') => store.write([{ metric: 'vm_cpu_percent', target, time: t * 1000, value: v }]);
+    const cpu = (t: number, v: number, target = 'id-1') => store.write([{ metric: 'vm_cpu_percent', target, time: (100 + t) * 1000, value: v }]);
     await cpu(0, 95);
     await cpu(0, 99, 'id-2');
     await cpu(10, 95);
@@ -50,7 +50,7 @@ describe('alert engine', () => {
     await engine.settled();
     expect(sink.types).toEqual(['alert.firing', 'alert.resolved']);
     expect(sink.events[1]!.data).toMatchObject({ state: 'resolved', reason: 'the value is back within the threshold', value: 10 });
-    expect(engine.list().find((a) => a.target.name === 'web1')).toMatchObject({ state: 'resolved', firedAt: new Date(20_000).toISOString() });
+    expect(engine.list().find((a) => a.target.name === 'web1')).toMatchObject({ state: 'resolved', since: new Date(100_000).toISOString(), firedAt: new Date(120_000).toISOString(), resolvedAt: expect.any(String) });
   });
 
   it('watches only its target when it has one', async () => {

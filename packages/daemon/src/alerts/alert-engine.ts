@@ -11,7 +11,7 @@ import type { MetricsStore, Sample } from '../metrics/metric-types.js';
 import { toApiAlert, type LiveAlert } from './alert-state.js';
 import type { AlertRuleRecord } from './alert-rule-repo.js';
 import { targetMatches, targetPhrase, type DescribeTarget } from './metric-target.js';
-import { expireRule, stepRule, type Transition } from './rule-evaluation.js';
+import { expireRule, stepRule, type SeriesVerdict, type Transition } from './rule-evaluation.js';
 
 /** Where the engine appends events. */
 export interface EventSink {
@@ -66,7 +66,7 @@ export class AlertEngine {
     for (const [key, a] of this.#live) {
       if (a.rule.id !== id) continue;
       this.#live.delete(key);
-      if (a.verdict.phase === 'firing') this.#emit(a, 'resolved', a.verdict.firedAt, 'the rule was deleted');
+      if (a.verdict.phase === 'firing') this.#emit(a, 'resolved', a.verdict, 'the rule was deleted');
     }
   }
 
@@ -84,7 +84,7 @@ export class AlertEngine {
           this.#live.set(key, a);
           void this.#named(a);
         } else if (live) live.verdict = verdict;
-        this.#after(key, transition, before?.firedAt ?? null);
+        this.#after(key, transition, before);
       }
     }
   }
@@ -95,7 +95,7 @@ export class AlertEngine {
       const before = a.verdict;
       const { verdict, transition } = expireRule(before, now, this.#o.staleAfterMs);
       a.verdict = verdict;
-      this.#after(key, transition, before.firedAt, `no data for ${Math.round(this.#o.staleAfterMs / 1000)} s`);
+      this.#after(key, transition, before, `no data for ${Math.round(this.#o.staleAfterMs / 1000)} s`);
     }
   }
 
@@ -116,13 +116,13 @@ export class AlertEngine {
     if (this.#timer) clearInterval(this.#timer);
   }
 
-  /** Acts on a transition; `firedAt` is when the alert fired (for a resolution, as the verdict before it said). */
-  #after(key: string, transition: Transition, firedAt: number | null, reason = 'the value is back within the threshold'): void {
+  /** Acts on a transition; `before` is the verdict the transition left (a resolution reports its since and firedAt). */
+  #after(key: string, transition: Transition, before: SeriesVerdict | undefined, reason = 'the value is back within the threshold'): void {
     const a = this.#live.get(key);
     if (!a || transition === null || transition === 'pending') return;
-    if (transition === 'firing') return this.#emit(a, 'firing', a.verdict.firedAt);
+    if (transition === 'firing') return this.#emit(a, 'firing', a.verdict);
     this.#live.delete(key);
-    if (transition === 'resolved') this.#emit(a, 'resolved', firedAt, reason);
+    if (transition === 'resolved' && before) this.#emit(a, 'resolved', { ...before, value: a.verdict.value, lastSeen: a.verdict.lastSeen }, reason);
   }
 
   /** Fills in the target's display name (a VM's name for its id). */
@@ -134,15 +134,15 @@ export class AlertEngine {
     }
   }
 
-  #emit(a: LiveAlert, kind: 'firing' | 'resolved', firedAtMs: number | null, reason?: string): void {
-    const snapshot = { ...toApiAlert(a) };
+  /** Records the event of a firing or resolution, showing the alert as `shown` says. */
+  #emit(a: LiveAlert, kind: 'firing' | 'resolved', shown: SeriesVerdict, reason?: string): void {
+    const snapshot = toApiAlert({ ...a, verdict: shown });
     const time = this.#o.now();
-    const firedAt = firedAtMs === null ? null : new Date(firedAtMs).toISOString();
     this.#emitting = this.#emitting.then(async () => {
       await this.#named(a);
       const alert: Alert = { ...snapshot, target: a.target };
       if (kind === 'resolved') {
-        Object.assign(alert, { state: 'resolved', resolvedAt: new Date(time).toISOString(), reason: reason ?? null, firedAt });
+        Object.assign(alert, { state: 'resolved', resolvedAt: new Date(time).toISOString(), reason: reason ?? null });
         this.#resolved.push(alert);
         if (this.#resolved.length > this.#o.keepResolved) this.#resolved.shift();
       }

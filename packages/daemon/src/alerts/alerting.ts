@@ -27,6 +27,8 @@ export interface AlertingDeps {
   readonly vms: VmRepo;
   readonly log: Logger;
   readonly version: string;
+  /** The sampler's interval: an alert resolves as stale after 3 intervals without data (at least 2 min). */
+  readonly sampleIntervalMs: number;
 }
 
 /** Running alerting: the services for the API, and how to stop. */
@@ -46,7 +48,7 @@ export async function startAlerting(d: AlertingDeps): Promise<Alerting> {
   const log = d.log.child({ component: 'alerts' });
   const describeTarget = describeTargetWith(async (id) => (await d.vms.get(id))?.name);
   const rules = new AlertRuleRepo(d.db);
-  const engine = new AlertEngine({ events: d.events, describeTarget, log });
+  const engine = new AlertEngine({ events: d.events, describeTarget, log, staleAfterMs: Math.max(120_000, 3 * d.sampleIntervalMs) });
   engine.attach(d.store, await rules.list());
   const anomalies = new AnomalyDetector({ events: d.events, describeTarget, log });
   anomalies.attach(d.store);

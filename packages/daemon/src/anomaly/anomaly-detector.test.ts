@@ -29,3 +29,12 @@ describe('anomaly detector', () => {
     expect(detector.seriesCount).toBe(1);
   });
 });
+
+describe('anomaly detector memory', () => {
+  it('forgets series that went silent (a deleted VM)', () => {
+    const detector = new AnomalyDetector({ events: { append: async () => undefined }, log: pino({ level: 'silent' }), describeTarget: async (_m, t) => ({ type: 'vm', id: t, name: t }), forgetAfterMs: 60_000 });
+    detector.observe([{ metric: 'vm_cpu_percent', target: 'gone', time: 0, value: 1 }]);
+    for (let t = 0; t <= 120_000; t += 10_000) detector.observe([{ metric: 'vm_cpu_percent', target: 'alive', time: t, value: 1 }]);
+    expect(detector.seriesCount).toBe(1);
+  });
+});

@@ -1,6 +1,6 @@
 /**
  * Watches every series the metrics store writes and flags points far from the series' learned
- * normal (see robust-baseline.ts): a robust z-score of `threshold` (default 4) or more starts an
+ * normal (see robust-baseline.ts; quiet series are scored against a floor, see scale-floor.ts): a robust z-score of `threshold` (default 4) or more starts an
  * anomaly, recorded as an `anomaly.detected` event with its score; the episode ends when the
  * score falls under half of that, so a lasting departure is reported once. Capacities, counts
  * and counters (`*_total`, `*_total_bytes`, `*_capacity_bytes`, `host_vms_running`) are not watched.
@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { MetricsStore, Sample } from '../metrics/metric-types.js';
 import type { EventSink } from '../alerts/alert-engine.js';
 import { targetPhrase, type DescribeTarget } from '../alerts/metric-target.js';
+import { scaleFloor } from './scale-floor.js';
 import { defaultBaseline, observe, type BaselineOptions, type BaselineState } from './robust-baseline.js';
 
 /** Options of {@link AnomalyDetector}. */
@@ -24,12 +25,16 @@ export interface AnomalyDetectorOptions {
   readonly keep?: number;
   /** Metrics not to watch (default: capacities and counters). */
   readonly ignore?: RegExp;
+  /** A series silent this long is forgotten (default 1 h), so deleted VMs leave nothing behind. */
+  readonly forgetAfterMs?: number;
 }
 
 interface SeriesState {
   baseline: BaselineState;
   /** In an anomaly episode. */
   active: boolean;
+  /** Time of the latest point, ms. */
+  last: number;
 }
 
 /** Learns each series' normal and flags departures. Create once; `attach` to the store. */
@@ -39,9 +44,10 @@ export class AnomalyDetector {
   readonly #recent: Anomaly[] = [];
   #emitting: Promise<void> = Promise.resolve();
   #detach: (() => void) | undefined;
+  #lastSweep = 0;
 
   constructor(options: AnomalyDetectorOptions) {
-    this.#o = { threshold: 4, baseline: defaultBaseline, keep: 200, ignore: /(_total|_total_bytes|_capacity_bytes|_vms_running)$/, ...options };
+    this.#o = { threshold: 4, baseline: defaultBaseline, keep: 200, ignore: /(_total|_total_bytes|_capacity_bytes|_vms_running)$/, forgetAfterMs: 3_600_000, ...options };
   }
 
   /** Starts watching every batch `store` writes. Call once. */
@@ -56,9 +62,10 @@ export class AnomalyDetector {
       if (!Number.isFinite(s.value) || this.#o.ignore.test(s.metric)) continue;
       const key = `${s.metric}\0${s.target}`;
       const st = this.#series.get(key);
-      const scored = observe(st?.baseline, s.value, this.#o.baseline);
-      const state = st ?? { baseline: scored.state, active: false };
+      const scored = observe(st?.baseline, s.value, this.#o.baseline, scaleFloor(s.metric));
+      const state = st ?? { baseline: scored.state, active: false, last: s.time };
       state.baseline = scored.state;
+      state.last = s.time;
       this.#series.set(key, state);
       if (scored.score === null) continue;
       const magnitude = Math.abs(scored.score);
@@ -80,6 +87,7 @@ export class AnomalyDetector {
       found.push(anomaly);
       this.#record(anomaly);
     }
+    this.#forgetSilent(batch[0]?.time);
     return found;
   }
 
@@ -101,6 +109,13 @@ export class AnomalyDetector {
   /** Stops watching. */
   close(): void {
     this.#detach?.();
+  }
+
+  /** Drops series that sent nothing for `forgetAfterMs`, at most every tenth of that. */
+  #forgetSilent(now: number | undefined): void {
+    if (now === undefined || now - this.#lastSweep < this.#o.forgetAfterMs / 10) return;
+    this.#lastSweep = now;
+    for (const [key, st] of this.#series) if (now - st.last > this.#o.forgetAfterMs) this.#series.delete(key);
   }
 
   #record(anomaly: Anomaly): void {

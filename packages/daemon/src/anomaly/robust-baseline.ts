@@ -9,9 +9,9 @@
 
 /** Tuning of the baseline. The defaults suit series sampled every few seconds. */
 export interface BaselineOptions {
-  /** Weight of a new point in the level (default 0.05: about the last 20-40 points). */
+  /** Weight of a new point in the level (default 0.1: a lasting shift is learned in ~30 points). */
   readonly alpha: number;
-  /** Weight of a new point in the spread (default 0.05). */
+  /** Weight of a new point in the spread (default 0.1). */
   readonly beta: number;
   /** Points before scores count (default 30). */
   readonly warmup: number;
@@ -24,7 +24,7 @@ export interface BaselineOptions {
 }
 
 /** Default tuning. */
-export const defaultBaseline: BaselineOptions = { alpha: 0.05, beta: 0.05, warmup: 30, clip: 3, minRelativeScale: 0.001, minScale: 1e-9 };
+export const defaultBaseline: BaselineOptions = { alpha: 0.1, beta: 0.1, warmup: 30, clip: 3, minRelativeScale: 0.001, minScale: 1e-9 };
 
 /** The state kept per series. */
 export interface BaselineState {
@@ -48,10 +48,10 @@ export interface Scored {
 /** σ / mean absolute deviation for normally distributed noise: √(π/2). */
 const madToSigma = Math.sqrt(Math.PI / 2);
 
-/** Scores `x` against `prev` and returns the updated baseline. Pure. */
-export function observe(prev: BaselineState | undefined, x: number, o: BaselineOptions = defaultBaseline): Scored {
+/** Scores `x` against `prev` and returns the updated baseline; `floor` is the least spread to score against. Pure. */
+export function observe(prev: BaselineState | undefined, x: number, o: BaselineOptions = defaultBaseline, floor = 0): Scored {
   if (!prev) return { state: { n: 1, level: x, mad: 0 }, baseline: x, scale: 0, score: null };
-  const scale = Math.max(madToSigma * prev.mad, o.minRelativeScale * Math.abs(prev.level), o.minScale);
+  const scale = Math.max(madToSigma * prev.mad, o.minRelativeScale * Math.abs(prev.level), o.minScale, floor);
   const residual = x - prev.level;
   const warm = prev.n >= o.warmup;
   // Early on, equal weights (a running mean) converge faster than a small fixed alpha.

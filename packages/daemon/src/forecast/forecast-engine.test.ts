@@ -11,14 +11,14 @@ describe('forecast engine', () => {
   it('warns once when a pool is forecast full within the horizon, and clears when it stops growing', async () => {
     const store = new MemoryMetricsStore();
     const sink = new RecordingSink();
-    const engine = new ForecastEngine({ events: sink, log: pino({ level: 'silent' }), horizonMs: 4 * 60 * minute });
+    const engine = new ForecastEngine({ events: sink, log: pino({ level: 'silent' }), horizonMs: 4 * 60 * minute, minSpanMs: 5 * minute });
     engine.attach(store);
     const pool = (t: number, used: number) =>
       store.write([
         { metric: 'pool_used_bytes', target: 'default', time: t, value: used },
         { metric: 'pool_capacity_bytes', target: 'default', time: t, value: 100 * GiB },
       ]);
-    // 1 GiB/min from 10 GiB: full after 90 min; the first forecast (10 points, at 19 GiB) says 81 min.
+    // 1 GiB/min from 10 GiB: full after 90 min; the first warning (10 points, 9 min of history, at 19 GiB) says 81 min.
     for (let m = 0; m <= 30; m++) await pool(m * minute, 10 * GiB + m * GiB);
     await engine.settled();
     expect(sink.types).toEqual(['forecast.warning']);

@@ -2,7 +2,7 @@
  * Time-to-exhaustion forecasts for storage pools (pool_used_bytes against pool_capacity_bytes)
  * and host memory (host_memory_used_bytes against host_memory_total_bytes), from Holt's linear
  * trend over the used series. When the forecast time to exhaustion falls under the horizon
- * (default 24 h) a `forecast.warning` event says so ("pool default full in ~3 h"), once per
+ * (default 24 h), and the trend rests on enough history (default 15 min), a `forecast.warning` event says so ("pool default full in ~3 h"), once per
  * episode; the episode ends (`forecast.cleared`) when it moves beyond 1.5 × the horizon or the
  * use stops growing.
  */
@@ -34,6 +34,8 @@ export interface ForecastEngineOptions {
   readonly horizonMs?: number;
   /** Points of the used series before forecasting (default 10). */
   readonly minPoints?: number;
+  /** History a trend needs before it may raise a warning (default 15 min): a minute of growth says little about a day. */
+  readonly minSpanMs?: number;
   readonly holt?: HoltOptions;
 }
 
@@ -41,6 +43,8 @@ interface Track {
   readonly pairing: Pairing;
   readonly target: string;
   holt: HoltState | undefined;
+  /** Time of the first point, ms. */
+  since: number | undefined;
   capacity: number | undefined;
   warned: boolean;
 }
@@ -53,7 +57,7 @@ export class ForecastEngine {
   #detach: (() => void) | undefined;
 
   constructor(options: ForecastEngineOptions) {
-    this.#o = { horizonMs: 24 * 3_600_000, minPoints: 10, holt: defaultHolt, ...options };
+    this.#o = { horizonMs: 24 * 3_600_000, minPoints: 10, minSpanMs: 15 * 60_000, holt: defaultHolt, ...options };
   }
 
   /** Starts forecasting from every batch `store` writes. Call once. */
@@ -69,7 +73,10 @@ export class ForecastEngine {
         if (s.metric !== p.used && s.metric !== p.capacity) continue;
         const track = this.#track(p, s.target);
         if (s.metric === p.capacity) track.capacity = s.value;
-        else track.holt = holtUpdate(track.holt, s.time, s.value, this.#o.holt);
+        else {
+          track.since ??= s.time;
+          track.holt = holtUpdate(track.holt, s.time, s.value, this.#o.holt);
+        }
         touched.add(track);
       }
     }
@@ -97,7 +104,7 @@ export class ForecastEngine {
   #track(p: Pairing, target: string): Track {
     const key = `${p.used}\0${target}`;
     let t = this.#tracks.get(key);
-    if (!t) this.#tracks.set(key, (t = { pairing: p, target, holt: undefined, capacity: undefined, warned: false }));
+    if (!t) this.#tracks.set(key, (t = { pairing: p, target, holt: undefined, since: undefined, capacity: undefined, warned: false }));
     return t;
   }
 
@@ -114,7 +121,7 @@ export class ForecastEngine {
       exhaustsAt: ms === null ? null : new Date(t.holt.time + ms).toISOString(),
       secondsToExhaustion: ms === null ? null : Math.round(ms / 1000),
       horizonSeconds: this.#o.horizonMs / 1000,
-      warning: ms !== null && ms < this.#o.horizonMs,
+      warning: ms !== null && ms < this.#o.horizonMs && t.holt.time - (t.since ?? t.holt.time) >= this.#o.minSpanMs,
       updatedAt: new Date(t.holt.time).toISOString(),
     };
   }

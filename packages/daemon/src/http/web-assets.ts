@@ -18,10 +18,10 @@ function send(request: FastifyRequest, reply: FastifyReply, asset: WebAsset): Fa
 }
 
 /**
- * Registers the UI routes on `app`. `assets` defaults to the built @herd/web package; without
- * a build, `/` says how to make one and the API works as before.
+ * Registers the UI routes on `app`; call it after the API routes. `assets` defaults to the built
+ * @herd/web package; with none (null), `/` says how to build it and the API works as before.
  */
-export function registerWebAssets(app: FastifyInstance, assets: WebAssets | undefined = loadWebAssets()): void {
+export function registerWebAssets(app: FastifyInstance, assets: WebAssets | null = loadWebAssets() ?? null): void {
   app.get('/*', async (request, reply) => {
     let path: string;
     try {

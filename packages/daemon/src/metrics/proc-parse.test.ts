@@ -8,18 +8,18 @@ const vcpuStat = '14215 (CPU 0/TCG) R 1 14211 14211 0 -1 4194368 120 0 0 0 1790 
 
 describe('/proc parsers', () => {
   it('reads utime+stime and start time of a process', () => {
-    expect(parseProcCpuTimes(qemuStat)).toEqual({ comm: 'qemu-system-x86', ticks: 1873 + 412, startTime: 301234 });
+    expect(parseProcCpuTimes(qemuStat)).toEqual({ comm: 'qemu-system-x86', ticks: 1873 + 412, startTime: 301234, rssPages: 33571 });
   });
 
   it('reads a vCPU thread whose name has a space and a slash', () => {
     const t = parseProcCpuTimes(vcpuStat)!;
-    expect(t).toEqual({ comm: 'CPU 0/TCG', ticks: 1827, startTime: 301240 });
+    expect(t).toEqual({ comm: 'CPU 0/TCG', ticks: 1827, startTime: 301240, rssPages: 33571 });
     expect(vcpuIndexOf(t.comm)).toBe(0);
   });
 
   it('counts fields after the last parenthesis, whatever the name holds', () => {
-    const tricky = '7 (a) b) (c) R 1 7 7 0 -1 0 0 0 0 0 5 6 0 0 20 0 1 0 99 0 0';
-    expect(parseProcCpuTimes(tricky)).toEqual({ comm: 'a) b) (c', ticks: 11, startTime: 99 });
+    const tricky = '7 (a) b) (c) R 1 7 7 0 -1 0 0 0 0 0 5 6 0 0 20 0 1 0 99 0 12 0';
+    expect(parseProcCpuTimes(tricky)).toEqual({ comm: 'a) b) (c', ticks: 11, startTime: 99, rssPages: 12 });
   });
 
   it('refuses truncated or empty text', () => {

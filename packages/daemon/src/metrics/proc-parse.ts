@@ -13,6 +13,8 @@ export interface ProcCpuTimes {
   readonly ticks: number;
   /** Start time in clock ticks after boot: with the pid, it identifies one process instance. */
   readonly startTime: number;
+  /** Resident set size in pages (field 24). */
+  readonly rssPages: number;
 }
 
 /**
@@ -23,13 +25,14 @@ export function parseProcCpuTimes(text: string): ProcCpuTimes | undefined {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) return undefined;
-  // After comm, index 0 is field 3 (state): utime is field 14, stime 15, starttime 22.
+  // After comm, index 0 is field 3 (state): utime is field 14, stime 15, starttime 22, rss 24.
   const rest = text.slice(close + 2).split(' ');
   const utime = Number(rest[11]);
   const stime = Number(rest[12]);
   const startTime = Number(rest[19]);
-  if (!isCount(utime) || !isCount(stime) || !isCount(startTime)) return undefined;
-  return { comm: text.slice(open + 1, close), ticks: utime + stime, startTime };
+  const rssPages = Number(rest[21]);
+  if (!isCount(utime) || !isCount(stime) || !isCount(startTime) || !isCount(rssPages)) return undefined;
+  return { comm: text.slice(open + 1, close), ticks: utime + stime, startTime, rssPages };
 }
 
 /** Resident set size in bytes from /proc/PID/status (`VmRSS: 1234 kB`); undefined for a zombie. */

@@ -25,7 +25,7 @@ const snapshot: LatestSnapshot = {
     ],
   ]),
 };
-const stats = () => ({ rounds: 3, vmSamples: 3, cpuMicros: 1500, lastRoundMs: 2 });
+const stats = () => ({ rounds: 3, vmSamples: 3, cpuMicros: 1500, readCpuMicros: 500, lastRoundMs: 2 });
 
 describe('the Prometheus exposition', () => {
   it('shows the latest values with vm and id labels, counters as counters', async () => {

@@ -128,7 +128,8 @@ export function prometheusRegistry(latest: () => LatestSnapshot, stats: () => Sa
     });
   samplerCounter('herd_sampler_rounds_total', 'Sampling rounds run', (s) => s.rounds);
   samplerCounter('herd_sampler_vm_samples_total', 'VM readings taken (one VM in one round)', (s) => s.vmSamples);
-  samplerCounter('herd_sampler_cpu_seconds_total', 'CPU time the daemon spent sampling and storing', (s) => s.cpuMicros / 1e6);
+  samplerCounter('herd_sampler_cpu_seconds_total', 'CPU time of sampling rounds, from the first read to the stored batch (includes what ran meanwhile)', (s) => s.cpuMicros / 1e6);
+  samplerCounter('herd_sampler_read_cpu_seconds_total', 'CPU time of the /proc reads and rate arithmetic of sampling rounds', (s) => s.readCpuMicros / 1e6);
   hostGauge('herd_sampler_last_round_seconds', 'Wall time of the last sampling round', () => stats().lastRoundMs / 1000);
   return registry;
 }

@@ -86,6 +86,19 @@ describe('the sampler', () => {
     expect(sampler.latest().vms.size).toBe(0);
   });
 
+  it('starts over when the VM has another QEMU (a restart, or the pid reused)', async () => {
+    const store = new MemoryStore();
+    let vm: SampledVm = { id: 'vm-1', name: 'alpha', pid: process.pid, state: 'running', taps: [] };
+    const sampler = new Sampler({ runningVms: async () => [vm], blockStats: async () => undefined }, store, { intervalMs: 1000, pools: [], log: pino({ level: 'silent' }) });
+    await sampler.sampleOnce();
+    vm = { ...vm, pid: process.ppid };
+    const out = await sampler.sampleOnce();
+    expect(out.find((s) => s.metric === 'vm_cpu_percent')).toBeUndefined(); // no rate across two processes
+    expect(out.find((s) => s.metric === 'vm_memory_rss_bytes')?.value).toBeGreaterThan(0);
+    const third = await sampler.sampleOnce();
+    expect(third.find((s) => s.metric === 'vm_cpu_percent')?.value).toBeGreaterThanOrEqual(0);
+  });
+
   it('runs on its timer and stops', async () => {
     const store = new MemoryStore();
     const sampler = new Sampler({ runningVms: async () => [], blockStats: async () => undefined }, store, { intervalMs: 50, pools: [], log: pino({ level: 'silent' }) });

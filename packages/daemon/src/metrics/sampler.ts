@@ -14,7 +14,7 @@ import { cpuPercent, hostCpuPercent, ratePerSecond } from './cpu-math.js';
 import { HOST_TARGET, vcpuTarget, type MetricName } from './metric-names.js';
 import type { MetricsStore, Sample } from './metric-types.js';
 import type { HostCpuTimes } from './proc-parse.js';
-import { readFsUsage, readHostCpu, readHostMemory, readLoadavg, readNetCounters, readProcess } from './proc-readers.js';
+import { readFsUsage, readHostCpu, readHostMemory, readLoadavg, readNetCounters, readProcess, type ThreadKinds } from './proc-readers.js';
 import type { HostLatest, LatestSnapshot, VmLatest } from './latest.js';
 
 /** A VM the sampler should read: one whose QEMU runs on this host. */
@@ -47,14 +47,21 @@ export interface SamplerStats {
   readonly rounds: number;
   /** VM readings taken (a VM in a round counts once). */
   readonly vmSamples: number;
-  /** CPU time (user + system) the daemon spent in rounds, in microseconds. */
+  /**
+   * CPU time (user + system) the daemon spent in rounds, in microseconds: from the start of a
+   * round to the end of its write, so it also holds whatever else ran meanwhile (the QMP replies,
+   * the write's listeners: alert rules, anomaly detection).
+   */
   readonly cpuMicros: number;
+  /** Of that, the synchronous part: /proc and /sys reads and the rate arithmetic, exactly. */
+  readonly readCpuMicros: number;
   /** Wall time of the last round, in milliseconds. */
   readonly lastRoundMs: number;
 }
 
 interface VmPrev {
   readonly at: number;
+  readonly threads: ThreadKinds;
   readonly startTime: number;
   readonly ticks: number;
   readonly vcpus: ReadonlyMap<number, number>;
@@ -80,7 +87,7 @@ export class Sampler {
   #timer: NodeJS.Timeout | undefined;
   #round: Promise<void> | undefined;
   #stopped = false;
-  #stats = { rounds: 0, vmSamples: 0, cpuMicros: 0, lastRoundMs: 0 };
+  #stats = { rounds: 0, vmSamples: 0, cpuMicros: 0, readCpuMicros: 0, lastRoundMs: 0 };
 
   constructor(source: SamplerSource, store: MetricsStore, options: SamplerOptions) {
     this.#source = source;
@@ -122,29 +129,38 @@ export class Sampler {
       if (value !== undefined && Number.isFinite(value)) samples.push({ metric, target, time, value });
     };
     const latestVms = new Map<string, VmLatest>();
+    const read0 = process.cpuUsage();
     vms.forEach((vm, i) => {
       const v = this.#sampleVm(vm, blocks[i], add);
       if (v) latestVms.set(vm.id, v);
     });
     for (const id of this.#prev.keys()) if (!latestVms.has(id)) this.#prev.delete(id);
     const host = this.#sampleHost(vms.length, add);
+    const read = process.cpuUsage(read0);
     await this.#store.write(samples);
     this.#latest = { time, intervalMs: this.#options.intervalMs, host, vms: latestVms };
     const cpu = process.cpuUsage(cpu0);
     this.#stats.rounds++;
     this.#stats.vmSamples += latestVms.size;
     this.#stats.cpuMicros += cpu.user + cpu.system;
+    this.#stats.readCpuMicros += read.user + read.system;
     this.#stats.lastRoundMs = performance.now() - t0;
     return samples;
   }
 
   #sampleVm(vm: SampledVm, block: BlockStats | undefined, add: (m: MetricName, t: string, v: number | undefined) => void): VmLatest | undefined {
     const at = performance.now();
-    const p = readProcess(vm.pid);
-    if (!p) return undefined;
     const prevRaw = this.#prev.get(vm.id);
+    const threads: ThreadKinds = prevRaw?.threads ?? new Map();
+    const p = readProcess(vm.pid, threads);
+    if (!p) return undefined;
     // A different start time means a different QEMU (restart, pid reuse): start over.
     const prev = prevRaw?.startTime === p.startTime ? prevRaw : undefined;
+    if (prevRaw && !prev) {
+      // Another QEMU (restarted, or the pid reused): forget the old one, threads included.
+      this.#prev.delete(vm.id);
+      return this.#sampleVm(vm, block, add);
+    }
     const elapsed = prev ? at - prev.at : 0;
     const cpu = prev ? cpuPercent(prev.ticks, p.ticks, elapsed) : undefined;
     add('vm_cpu_percent', vm.id, cpu);
@@ -175,7 +191,7 @@ export class Sampler {
     add('vm_net_rx_bytes_per_second', vm.id, netRx);
     add('vm_net_tx_bytes_per_second', vm.id, netTx);
 
-    this.#prev.set(vm.id, { at, startTime: p.startTime, ticks: p.ticks, vcpus: new Map(p.vcpus.map((t) => [t.tid, t.ticks])), disk, net });
+    this.#prev.set(vm.id, { at, threads, startTime: p.startTime, ticks: p.ticks, vcpus: new Map(p.vcpus.map((t) => [t.tid, t.ticks])), disk, net });
     return {
       id: vm.id,
       name: vm.name,

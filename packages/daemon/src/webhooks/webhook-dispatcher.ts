@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { nowIso } from '../util/time.js';
 import { defaultBackoff, retryDelay, type BackoffOptions } from './backoff.js';
 import { wantsEvent } from './event-filter.js';
+import { httpPost, type Post } from './http-post.js';
 import { signatureHeader, signBody } from './signature.js';
 import type { DeliveryRow, WebhookRecord, WebhookRepo } from './webhook-repo.js';
 
@@ -26,7 +27,8 @@ export interface WebhookDispatcherOptions {
   readonly concurrency?: number;
   /** Finished deliveries are kept this long (default 7 days). */
   readonly keepMs?: number;
-  readonly fetch?: typeof fetch;
+  /** How to POST (default: node:http/https). */
+  readonly post?: Post;
   readonly now?: () => number;
 }
 
@@ -56,7 +58,7 @@ export class WebhookDispatcher {
       timeoutMs: 10_000,
       concurrency: 4,
       keepMs: 7 * 86_400_000,
-      fetch: globalThis.fetch.bind(globalThis),
+      post: httpPost,
       now: Date.now,
       ...options,
     };
@@ -181,13 +183,11 @@ export class WebhookDispatcher {
     let status: number | null = null;
     let error: string | null = null;
     try {
-      const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(this.#o.timeoutMs)]);
-      const res = await this.#o.fetch(hook.url, { method: 'POST', headers, body: row.payload, signal, redirect: 'manual' });
+      const res = await this.#o.post(hook.url, headers, row.payload, { timeoutMs: this.#o.timeoutMs, signal: this.#abort.signal });
       status = res.status;
-      await res.body?.cancel().catch(() => undefined);
-      if (!res.ok) error = `the receiver answered ${res.status}`;
+      if (status < 200 || status > 299) error = `the receiver answered ${res.status}`;
     } catch (e) {
-      error = describeFetchError(e, this.#o.timeoutMs);
+      error = describePostError(e, this.#o.timeoutMs);
     }
     const attempts = row.attempts + 1;
     if (this.#closed && error !== null) {
@@ -212,8 +212,7 @@ export class WebhookDispatcher {
   }
 }
 
-function describeFetchError(e: unknown, timeoutMs: number): string {
+function describePostError(e: unknown, timeoutMs: number): string {
   if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')) return `no answer within ${timeoutMs / 1000} s`;
-  const cause = e instanceof Error ? (e.cause as Error | undefined) : undefined;
-  return cause?.message ?? (e instanceof Error ? e.message : String(e));
+  return e instanceof Error ? e.message : String(e);
 }

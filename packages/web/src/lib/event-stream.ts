@@ -1,0 +1,64 @@
+/**
+ * One server-sent event stream for the whole page, shared by every view. Views subscribe to
+ * be told that something changed; they then read fresh state through the API (events are
+ * signals, not state). When the stream drops it reconnects after a pause, resuming after the
+ * last event seen, and tells subscribers to reread everything since they may have missed some.
+ */
+import type { HerdEvent } from '@herd/api';
+import { client } from './client.js';
+
+/** Called with each event, or with `'resync'` after a reconnect. */
+export type EventListener = (e: HerdEvent | 'resync') => void;
+
+/** Whether the stream is connected, for the status light in the header. */
+export type StreamStatus = 'live' | 'reconnecting';
+
+const listeners = new Set<EventListener>();
+const statusListeners = new Set<(s: StreamStatus) => void>();
+let status: StreamStatus = 'live';
+let started = false;
+let lastSeq: number | undefined;
+
+function setStatus(s: StreamStatus): void {
+  if (s === status) return;
+  status = s;
+  for (const l of statusListeners) l(s);
+}
+
+async function run(): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await client.streamEvents(
+        (e) => {
+          setStatus('live');
+          attempt = 0;
+          lastSeq = e.seq;
+          for (const l of listeners) l(e);
+        },
+        { since: lastSeq },
+      );
+    } catch {
+      // fall through to the reconnect below
+    }
+    setStatus('reconnecting');
+    await new Promise((r) => setTimeout(r, Math.min(1000 * 2 ** Math.min(attempt, 4), 10_000)));
+    for (const l of listeners) l('resync');
+  }
+}
+
+/** Subscribes to events; returns the unsubscribe function. Starts the stream on first use. */
+export function subscribeEvents(listener: EventListener): () => void {
+  listeners.add(listener);
+  if (!started) {
+    started = true;
+    void run();
+  }
+  return () => listeners.delete(listener);
+}
+
+/** Subscribes to the stream's connection status. */
+export function subscribeStreamStatus(listener: (s: StreamStatus) => void): () => void {
+  statusListeners.add(listener);
+  listener(status);
+  return () => statusListeners.delete(listener);
+}

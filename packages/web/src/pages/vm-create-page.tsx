@@ -1,0 +1,150 @@
+/**
+ * The create form. It sends what was typed to the API as is and shows the API's validation
+ * message next to the field it names (`error.details.field`), so the rules live in one place:
+ * the daemon and its error catalogue.
+ */
+import { parseSize, type Image, type VmCreate } from '@herd/api';
+import { useEffect, useState } from 'preact/hooks';
+import { client } from '../lib/client.js';
+import { isImageEvent } from '../lib/event-filters.js';
+import { errorField, errorMessage } from '../lib/errors.js';
+import { navigate } from '../lib/router.js';
+import { useLive } from '../lib/use-live.js';
+import { Field, describedBy } from '../components/field.js';
+import { Link } from '../components/link.js';
+import { Notice } from '../components/notice.js';
+
+/** Form inputs by API field name; the input ids are `create-${key}`. */
+const inputOf: Readonly<Record<string, string>> = { name: 'name', image: 'image', cpus: 'cpus', memoryMiB: 'memory', diskBytes: 'disk', accel: 'accel' };
+
+function defaultMemory(image: Image | undefined): string {
+  return String(Math.max(128, image?.minMemoryMiB ?? 0));
+}
+
+/** The create-VM page. */
+export function VmCreatePage() {
+  const images = useLive(() => client.call('listImages'), isImageEvent);
+  const [name, setName] = useState('');
+  const [image, setImage] = useState('');
+  const [cpus, setCpus] = useState('1');
+  const [memory, setMemory] = useState('');
+  const [disk, setDisk] = useState('');
+  const [accel, setAccel] = useState<'auto' | 'kvm' | 'tcg'>('auto');
+  const [start, setStart] = useState(true);
+  const [errors, setErrors] = useState<Readonly<Record<string, string>>>({});
+  const [formError, setFormError] = useState<string | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+
+  // Pick the first image, and a memory size it boots with, once images are known.
+  useEffect(() => {
+    const first = images.data?.[0];
+    if (!image && first) {
+      setImage(first.name);
+      if (!memory) setMemory(defaultMemory(first));
+    }
+  }, [images.data]);
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setErrors({});
+    setFormError(undefined);
+    let diskBytes: number | undefined;
+    if (disk.trim()) {
+      try {
+        diskBytes = parseSize(disk, 'g');
+      } catch (err) {
+        setErrors({ disk: errorMessage(err) });
+        return;
+      }
+    }
+    const body: VmCreate = {
+      name: name.trim(),
+      image,
+      cpus: Number(cpus),
+      memoryMiB: Number(memory || 128),
+      ...(diskBytes !== undefined ? { diskBytes } : {}),
+      accel,
+      start,
+    };
+    setBusy(true);
+    try {
+      await client.call('createVm', { body });
+      navigate(`/vms/${body.name}`);
+    } catch (err) {
+      const input = inputOf[errorField(err) ?? ''];
+      if (input) {
+        setErrors({ [input]: errorMessage(err) });
+        document.getElementById(`create-${input}`)?.focus();
+      } else setFormError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const noImages = images.data !== undefined && images.data.length === 0;
+  return (
+    <div class="page page-narrow">
+      <h1>Create a virtual machine</h1>
+      {noImages && (
+        <Notice kind="info" id="create-no-images">
+          There are no images yet. <Link href="/images">Build the tiny image</Link> first.
+        </Notice>
+      )}
+      {formError && <Notice id="create-error">{formError}</Notice>}
+      <form id="create-form" class="card form" onSubmit={(e) => void submit(e)} noValidate aria-describedby={formError ? 'create-error' : undefined}>
+        <Field id="create-name" label="Name" hint="Lower-case letters, digits and '-' (a DNS label): it becomes the guest's hostname." error={errors.name}>
+          <input id="create-name" name="name" value={name} onInput={(e) => setName(e.currentTarget.value)} autoComplete="off" spellcheck={false} required aria-invalid={errors.name ? true : undefined} aria-describedby={describedBy('create-name', true, errors.name)} autoFocus />
+        </Field>
+        <Field id="create-image" label="Image" error={errors.image}>
+          <select
+            id="create-image"
+            name="image"
+            value={image}
+            onChange={(e) => {
+              setImage(e.currentTarget.value);
+              setMemory(defaultMemory(images.data?.find((i) => i.name === e.currentTarget.value)));
+            }}
+            aria-invalid={errors.image ? true : undefined}
+            aria-describedby={describedBy('create-image', false, errors.image)}
+          >
+            {(images.data ?? []).map((i) => (
+              <option key={i.id} value={i.name}>
+                {i.name} ({i.kind}, {i.format})
+              </option>
+            ))}
+          </select>
+        </Field>
+        <div class="row">
+          <Field id="create-cpus" label="CPUs" error={errors.cpus}>
+            <input id="create-cpus" name="cpus" type="number" min={1} max={64} value={cpus} onInput={(e) => setCpus(e.currentTarget.value)} aria-invalid={errors.cpus ? true : undefined} aria-describedby={describedBy('create-cpus', false, errors.cpus)} />
+          </Field>
+          <Field id="create-memory" label="Memory (MiB)" error={errors.memory}>
+            <input id="create-memory" name="memory" type="number" min={32} step={32} value={memory} onInput={(e) => setMemory(e.currentTarget.value)} aria-invalid={errors.memory ? true : undefined} aria-describedby={describedBy('create-memory', false, errors.memory)} />
+          </Field>
+          <Field id="create-disk" label="Root disk" hint="e.g. 2G; empty: the image's size" error={errors.disk}>
+            <input id="create-disk" name="disk" value={disk} placeholder="image size" onInput={(e) => setDisk(e.currentTarget.value)} aria-invalid={errors.disk ? true : undefined} aria-describedby={describedBy('create-disk', true, errors.disk)} />
+          </Field>
+        </div>
+        <Field id="create-accel" label="Accelerator" error={errors.accel}>
+          <select id="create-accel" name="accel" value={accel} onChange={(e) => setAccel(e.currentTarget.value as 'auto' | 'kvm' | 'tcg')}>
+            <option value="auto">auto (KVM when usable, else TCG)</option>
+            <option value="kvm">kvm</option>
+            <option value="tcg">tcg</option>
+          </select>
+        </Field>
+        <div class="field check">
+          <input id="create-start" type="checkbox" checked={start} onChange={(e) => setStart(e.currentTarget.checked)} />
+          <label for="create-start">Start it now</label>
+        </div>
+        <div class="form-actions">
+          <button type="submit" class="primary" id="create-submit" disabled={busy}>
+            {busy ? 'Creating…' : 'Create'}
+          </button>
+          <Link href="/vms" class="button">
+            Cancel
+          </Link>
+        </div>
+      </form>
+    </div>
+  );
+}
