@@ -2,7 +2,8 @@
  * Alerts end to end with the real sampler: a tiny guest burns CPU (typed into its console), its
  * vm_cpu_percent series rises, an alert rule fires, a local webhook receiver gets the signed
  * `alert.firing`, and `alert.resolved` follows when the load stops. The anomaly detector,
- * with no threshold, flags the jump. Forecasts appear for the default pool and host memory.
+ * with no threshold, flags the jump. A daemon restart keeps the alert firing without a second
+ * event. Forecasts appear for the default pool and host memory.
  */
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -97,6 +98,15 @@ describe('alerts and webhooks with a real guest', () => {
     // the same event is in the event log, with the reason
     const events = await daemon.client.call('listEvents', { query: { limit: 200 } });
     expect(events.some((e) => e.type === 'alert.firing' && e.seq === firing.event.seq)).toBe(true);
+  });
+
+  it('a daemon restart keeps the alert firing and does not fire it again', async () => {
+    await daemon.stop();
+    await daemon.start(['--metrics-interval', '1']);
+    expect(await daemon.client.call('listAlerts', { query: { state: 'firing' } })).toMatchObject([{ rule: 'cpu-hot', target: { name: 'burner' } }]);
+    // a few samples of the still-burning guest go by
+    await new Promise((r) => setTimeout(r, 4_000));
+    expect(delivered('alert.firing')).toHaveLength(1);
   });
 
   it('resolves when the load stops, delivered as alert.resolved', async () => {

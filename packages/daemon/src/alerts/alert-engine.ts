@@ -2,7 +2,7 @@
  * Evaluates alert rules against every batch the metrics store writes, and on a timer so that an
  * alert whose data stopped coming still resolves. Firing and resolving are events
  * (`alert.firing`, `alert.resolved`), which the webhook dispatcher delivers. Pending and firing
- * alerts live in memory: after a daemon restart a condition that still holds fires again.
+ * alerts live in memory; firing ones are handed back at start-up (see open-alerts.ts).
  */
 import type { Alert } from '@herd/api';
 import type { Logger } from 'pino';
@@ -47,9 +47,21 @@ export class AlertEngine {
     this.#o = { staleAfterMs: 120_000, checkEveryMs: 5_000, keepResolved: 100, now: Date.now, ...options };
   }
 
-  /** Starts evaluating `rules` on every batch `store` writes. Call once. */
-  attach(store: MetricsStore, rules: readonly AlertRuleRecord[]): void {
+  /**
+   * Starts evaluating `rules` on every batch `store` writes. `firing` are the alerts that were
+   * firing before a restart: they go on firing (no new event) until their series says otherwise
+   * or stays silent. Call once.
+   */
+  attach(store: MetricsStore, rules: readonly AlertRuleRecord[], firing: readonly Alert[] = []): void {
     for (const r of rules) this.#rules.set(r.id, r);
+    const now = this.#o.now();
+    for (const a of firing) {
+      const rule = this.#rules.get(a.ruleId);
+      if (!rule) continue;
+      const since = Date.parse(a.since);
+      const firedAt = a.firedAt ? Date.parse(a.firedAt) : since;
+      this.#live.set(`${rule.id}\0${a.target.id}`, { rule, target: a.target, verdict: { phase: 'firing', since, firedAt, value: a.value, lastSeen: now } });
+    }
     this.#detach = store.onWrite((batch) => this.evaluate(batch));
     this.#timer = setInterval(() => this.expire(this.#o.now()), this.#o.checkEveryMs);
     this.#timer.unref();

@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HerdError } from '@herd/api';
+import { EventLog } from '../events/event-log.js';
 import { openDatabase, type Db } from '../store/open-database.js';
 import { AlertEngine } from './alert-engine.js';
 import { AlertRuleRepo } from './alert-rule-repo.js';
 import { AlertService } from './alert-service.js';
+import { readOpenAlerts } from './open-alerts.js';
 import { MemoryMetricsStore } from './testing/memory-metrics-store.js';
 import { RecordingSink } from './testing/recording-sink.js';
 
@@ -68,5 +70,33 @@ describe('alert service', () => {
     expect(svc.listAlerts('firing')).toEqual([]);
     expect(svc.listAlerts('resolved')).toMatchObject([{ rule: 'hot', reason: 'the rule was deleted' }]);
     await expect(svc.deleteRule('hot')).rejects.toMatchObject({ code: 'not_found', message: "alert rule 'hot' does not exist; list them with `herd alert rule list`" });
+  });
+
+  it('an alert firing before a restart goes on firing without a second event, and resolves after it', async () => {
+    const events = new EventLog(db);
+    const repo = new AlertRuleRepo(db);
+    const describeTarget = async (_m: string, t: string) => ({ type: 'vm' as const, id: t, name: 'web1' });
+    const start = async (store: MemoryMetricsStore) => {
+      const engine = new AlertEngine({ events, log, describeTarget });
+      engine.attach(store, await repo.list(), await readOpenAlerts(db));
+      engines.push(engine);
+      return { engine, svc: new AlertService(repo, engine, findVm) };
+    };
+    const before = new MemoryMetricsStore();
+    const first = await start(before);
+    await first.svc.createRule({ name: 'hot', metric: 'vm_cpu_percent', target: 'web1', op: '>', threshold: 90 });
+    await before.write([{ metric: 'vm_cpu_percent', target: vmId, time: Date.now(), value: 99 }]);
+    await first.engine.settled();
+    first.engine.close();
+    // restart
+    const after = new MemoryMetricsStore();
+    const second = await start(after);
+    expect(second.svc.listAlerts('firing')).toMatchObject([{ rule: 'hot', target: { id: vmId, name: 'web1' }, value: 99 }]);
+    await after.write([{ metric: 'vm_cpu_percent', target: vmId, time: Date.now() + 1000, value: 98 }]);
+    await after.write([{ metric: 'vm_cpu_percent', target: vmId, time: Date.now() + 2000, value: 10 }]);
+    await second.engine.settled();
+    const types = (await events.list()).map((e) => e.type);
+    expect(types).toEqual(['alert.firing', 'alert.resolved']);
+    expect(await readOpenAlerts(db)).toEqual([]);
   });
 });

@@ -18,6 +18,7 @@ import { AlertEngine } from './alert-engine.js';
 import { AlertRuleRepo } from './alert-rule-repo.js';
 import { AlertService } from './alert-service.js';
 import { describeTargetWith } from './metric-target.js';
+import { readOpenAlerts } from './open-alerts.js';
 
 /** What alerting needs from the daemon. */
 export interface AlertingDeps {
@@ -49,7 +50,7 @@ export async function startAlerting(d: AlertingDeps): Promise<Alerting> {
   const describeTarget = describeTargetWith(async (id) => (await d.vms.get(id))?.name);
   const rules = new AlertRuleRepo(d.db);
   const engine = new AlertEngine({ events: d.events, describeTarget, log, staleAfterMs: Math.max(120_000, 3 * d.sampleIntervalMs) });
-  engine.attach(d.store, await rules.list());
+  engine.attach(d.store, await rules.list(), await readOpenAlerts(d.db));
   const anomalies = new AnomalyDetector({ events: d.events, describeTarget, log });
   anomalies.attach(d.store);
   const forecasts = new ForecastEngine({ events: d.events, log });
