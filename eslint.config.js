@@ -55,4 +55,12 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { paths: [{ name: 'node:child_process', message: 'only host/exec.ts starts processes' }, { name: 'child_process', message: 'only host/exec.ts starts processes' }] }],
     },
   },
+  {
+    // The daemon runs in V8's lite mode, which has no WebAssembly, and Node's fetch() needs it.
+    files: ['packages/daemon/src/**/*.ts'],
+    ignores: ['packages/daemon/src/**/*.test.ts'],
+    rules: {
+      'no-restricted-globals': ['error', { name: 'fetch', message: 'the daemon has no WebAssembly (lite mode) and fetch() needs it; use node:http' }],
+    },
+  },
 );

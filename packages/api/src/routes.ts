@@ -171,7 +171,7 @@ export const routes = {
     query: EventQuery,
     responses: { 200: Type.Array(Event) },
   },
-  // ---- Alerts, anomalies, forecasts and webhooks (issue 6) ----
+  // Alerts, anomalies, forecasts and webhooks.
   createAlertRule: {
     method: 'POST',
     path: '/alert-rules',
@@ -238,8 +238,7 @@ export const routes = {
     query: DeliveryListQuery,
     responses: { 200: Type.Array(WebhookDelivery) },
   },
-  // ---- end of alerts block ----
-  // ---- Metrics (issue 6): time series, the series that exist, and the latest values ----
+  // Metrics: time series, the series that exist, and the latest values.
   queryMetrics: {
     method: 'GET',
     path: '/metrics',
@@ -262,7 +261,6 @@ export const routes = {
     tag: 'metrics',
     responses: { 200: MetricsLatest },
   },
-  // ---- end of metrics block ----
 } as const satisfies Record<string, RouteDef>;
 
 /** Operation id of a route. */

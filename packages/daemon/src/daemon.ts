@@ -96,8 +96,8 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
   const imageService = new ImageService({ images, vms, ops, paths, log });
   const hosts = new HostService(facts, accel, preference, vms, paths.root, herdVersion);
 
-  // ---- Metrics (issue 6): the time-series store, the sampler (started once serving, stopped
-  // in close()), and the service behind /api/v1/metrics and /metrics ----
+  // Metrics: the time-series store, the sampler (started once serving, stopped in close()),
+  // and the service behind /api/v1/metrics and /metrics.
   const metricsStore = new SqliteMetricsStore(db);
   metricsStore.startSweeping(undefined, (e) => log.warn({ err: e instanceof Error ? e.message : String(e) }, 'metrics retention sweep failed'));
   const sampler = new Sampler(vmSamplerSource(vms, reconciler), metricsStore, {
@@ -106,12 +106,10 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
     log,
   });
   const metrics = new MetricsService({ store: metricsStore, sampler, vms, host: { name: facts.name, cpus: facts.cpus } });
-  // ---- end of metrics block ----
 
-  // ---- Alerts, anomalies, forecasts and webhooks (issue 6): they follow metricsStore.onWrite,
-  // so they start before the sampler; closed in close() before the database ----
+  // Alerts, anomalies, forecasts and webhooks follow metricsStore.onWrite, so they start
+  // before the sampler; they close before the database.
   const alerting = await startAlerting({ db, events, store: metricsStore, vms, log, version: herdVersion, sampleIntervalMs: (options.metricsIntervalSeconds ?? 10) * 1000 });
-  // ---- end of alerts block ----
 
   // Repair before serving: leftovers of deleted VMs go, interrupted image jobs fail cleanly,
   // VM operations are tracked again, and every VM gets a pass (which reattaches running ones).
@@ -128,7 +126,7 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
   const address = app.server.address();
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${typeof address === 'object' && address ? address.port : port}`;
   log.info({ url, vms: all.length }, 'herd is serving');
-  sampler.start(); // metrics (issue 6)
+  sampler.start();
   if (options.demoImage && !(await images.findOptional(options.demoImage))) {
     const op = await imageService.build({ recipe: options.demoImage });
     log.info({ image: options.demoImage, operation: op.id }, 'building the demo image');
@@ -141,10 +139,10 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
       if (closed) return;
       closed = true;
       queue.stop();
-      await sampler.stop(); // metrics (issue 6)
+      await sampler.stop();
       metricsStore.close();
       await app.close();
-      await alerting.close(); // alerts (issue 6)
+      await alerting.close();
       health.closeAll();
       reconciler.detachAll();
       consoles.closeAll();

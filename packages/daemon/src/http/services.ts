@@ -22,12 +22,12 @@ export interface Services {
   readonly consoles: ConsoleHubs;
   /** Metrics: series queries, latest values, Prometheus text. */
   readonly metrics: MetricsService;
-  /** Alert rules and alerts (issue 6). */
+  /** Alert rules and alerts. */
   readonly alerts: AlertService;
-  /** Recent anomalies (issue 6). */
+  /** Recent anomalies. */
   readonly anomalies: AnomalyDetector;
-  /** Time-to-exhaustion forecasts (issue 6). */
+  /** Time-to-exhaustion forecasts. */
   readonly forecasts: ForecastEngine;
-  /** Webhooks and their deliveries (issue 6). */
+  /** Webhooks and their deliveries. */
   readonly webhooks: WebhookService;
 }

@@ -192,7 +192,9 @@ export class VmReconciler {
     const runDir = this.#d.paths.runDir(row.id);
     const pid = readPidfile(pidfilePath(runDir));
     if (pid === undefined || !isQemuOf(pid, row.id)) {
-      if (liveStates.has(row.state)) {
+      // A VM waiting out its restart backoff has no QEMU on purpose.
+      const waitingToRestart = row.state === 'starting' && row.next_restart_at !== null;
+      if (liveStates.has(row.state) && !waitingToRestart) {
         await rm(runDir, { recursive: true, force: true });
         // Why it ended is unknown; for the restart policy that is a failure.
         await this.#afterExit(row, { reason: 'QEMU exited while the daemon was not running', unexpected: true });

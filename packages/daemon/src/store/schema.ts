@@ -117,7 +117,7 @@ export interface MetricRollupsTable {
   v_max: number;
 }
 
-/** Alert rules (issue 6). */
+/** Alert rules. */
 export interface AlertRulesTable {
   id: string;
   name: string;

@@ -1,4 +1,4 @@
-/** Handlers of the alert, anomaly, forecast and webhook routes (issue 6). */
+/** Handlers of the alert, anomaly, forecast and webhook routes. */
 import type { HandlerGroup } from '../handler.js';
 
 type AlertRoutes =

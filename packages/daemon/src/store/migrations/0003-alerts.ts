@@ -1,4 +1,4 @@
-/** Alert rules, webhooks and webhook deliveries (issue 6). */
+/** Alert rules, webhooks and webhook deliveries. */
 import type { Kysely } from 'kysely';
 
 /** Creates the alerting tables. */
