@@ -2,11 +2,10 @@
 import type { AlertRule } from '@herd/api';
 import type { Db } from '../store/open-database.js';
 import type { AlertRulesTable } from '../store/schema.js';
+import { isUuid } from '../util/uuid.js';
 
 /** A stored alert rule. */
 export type AlertRuleRecord = AlertRule;
-
-const uuidRe = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Reads and writes alert rules. One per daemon. */
 export class AlertRuleRepo {
@@ -24,7 +23,7 @@ export class AlertRuleRepo {
   /** The rule named or identified by `ref`, or undefined. */
   async find(ref: string): Promise<AlertRuleRecord | undefined> {
     const q = this.#db.selectFrom('alert_rules').selectAll();
-    const row = await (uuidRe.test(ref) ? q.where('id', '=', ref.toLowerCase()) : q.where('name', '=', ref)).executeTakeFirst();
+    const row = await (isUuid(ref) ? q.where('id', '=', ref.toLowerCase()) : q.where('name', '=', ref)).executeTakeFirst();
     return row && fromRow(row);
   }
 

@@ -3,8 +3,7 @@ import { HerdError } from '@herd/api';
 import type { EventLog } from '../events/event-log.js';
 import type { Db } from '../store/open-database.js';
 import type { ImageRow } from '../store/schema.js';
-
-const uuidRe = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid } from '../util/uuid.js';
 
 /** Reads and writes image rows. One per daemon. */
 export class ImageRepo {
@@ -26,7 +25,7 @@ export class ImageRepo {
   /** The image named or identified by `ref`, or undefined. */
   async findOptional(ref: string): Promise<ImageRow | undefined> {
     const q = this.#db.selectFrom('images').selectAll();
-    return (uuidRe.test(ref) ? q.where('id', '=', ref.toLowerCase()) : q.where('name', '=', ref)).executeTakeFirst();
+    return (isUuid(ref) ? q.where('id', '=', ref.toLowerCase()) : q.where('name', '=', ref)).executeTakeFirst();
   }
 
   /** The image with this id, or undefined. */

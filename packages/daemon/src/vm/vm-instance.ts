@@ -44,6 +44,7 @@ export class VmInstance {
   #watchdog: string | undefined;
   #failure: string | undefined;
   #hold: string | undefined;
+  #detached = false;
 
   private constructor(vmId: string, pid: number, qmp: QmpClient, status: InstanceStatus, hooks: InstanceHooks) {
     this.vmId = vmId;
@@ -184,8 +185,6 @@ export class VmInstance {
     this.#detached = true;
     this.#qmp.close();
   }
-
-  #detached = false;
 
   /** True when {@link detach} closed the connection (so the disconnect is not an exit). */
   get detached(): boolean {

@@ -8,6 +8,7 @@ import type { EventLog } from '../events/event-log.js';
 import type { Db } from '../store/open-database.js';
 import type { VmRow, VmsTable } from '../store/schema.js';
 import { nowIso } from '../util/time.js';
+import { isUuid } from '../util/uuid.js';
 
 /** Fields of the observed status. */
 export type VmStatusPatch = Partial<
@@ -37,8 +38,6 @@ export type VmIntentPatch = Partial<
 
 type ChangeListener = (id: string, row: VmRow | undefined) => void;
 
-const uuidRe = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Reads and writes VM rows. One per daemon. */
 export class VmRepo {
   readonly #db: Db;
@@ -64,7 +63,7 @@ export class VmRepo {
   /** The VM named or identified by `ref`; throws not_found. */
   async find(ref: string): Promise<VmRow> {
     const q = this.#db.selectFrom('vms').selectAll();
-    const row = await (uuidRe.test(ref) ? q.where('id', '=', ref.toLowerCase()) : q.where('name', '=', ref)).executeTakeFirst();
+    const row = await (isUuid(ref) ? q.where('id', '=', ref.toLowerCase()) : q.where('name', '=', ref)).executeTakeFirst();
     if (!row) throw new HerdError('not_found', { kind: 'vm', name: ref });
     return row;
   }
