@@ -12,8 +12,11 @@ const forWhat = process.argv.includes('--for') ? process.argv[process.argv.index
 
 /** Debian packages herd needs at run time, and for its tests. */
 const runtimePackages = ['qemu-system-x86', 'qemu-utils', 'busybox-static', 'e2fsprogs', 'procps', 'iproute2', 'zstd', 'xz-utils'];
-/** Debian's Chromium drives the browser tests (playwright-core, never a downloaded browser). */
-const testPackages = ['chromium'];
+/**
+ * Debian's Chromium drives the browser tests (playwright-core, never a downloaded browser). The
+ * lvm-thin tests need LVM's tools; herd itself needs them only on hosts with lvm-thin pools.
+ */
+const testPackages = ['chromium', 'lvm2', 'thin-provisioning-tools'];
 
 function say(msg) {
   process.stderr.write(`setup: ${msg}\n`);

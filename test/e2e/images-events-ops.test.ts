@@ -30,7 +30,7 @@ describe('images, events and operations', () => {
   it('imports a raw disk image (format from qemu-img), and a VM from it runs through firmware', async () => {
     const raw = join(scratch, 'blank.img');
     expect(spawnSync('qemu-img', ['create', '-q', '-f', 'raw', raw, '32M']).status).toBe(0);
-    const r = await daemon.cli(['image', 'import', raw, '--name', 'blank', '-o', 'json']);
+    const r = await daemon.cli(['image', 'import', 'blank', raw, '-o', 'json']);
     expect(r.code, r.stderr).toBe(0);
     const image = await daemon.client.call('getImage', { params: { id: 'blank' } });
     expect(image).toMatchObject({ name: 'blank', kind: 'disk', format: 'raw', virtualSize: 32 * 1024 * 1024 });

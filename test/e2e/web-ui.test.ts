@@ -2,7 +2,9 @@
  * The web UI in a real browser (Debian's Chromium through playwright-core) against a real
  * daemon with real tiny guests: create a VM through the form and watch it boot, use its serial
  * console, stop and delete it; see a VM made through the CLI behind the UI's back appear and
- * change state without a reload; see the API's message beside the field of a bad create.
+ * change state without a reload; see the API's message beside the field of a bad create;
+ * make a volume, grow it (a shrink is refused with the API's words), hot-plug it into a running
+ * guest and snapshot that guest, and see a volume made through the API appear on its own.
  * The same run takes the screenshots in docs/screenshots/.
  */
 import { mkdirSync } from 'node:fs';
@@ -188,5 +190,69 @@ describe('the web UI', () => {
     await page.emulateMedia({ colorScheme: 'dark' });
     await shot('dashboard-dark');
     await page.emulateMedia({ colorScheme: 'light' });
+  });
+
+  it('makes a volume, grows it (never shrinks), and hot-plugs it into a running VM', async () => {
+    await go('/storage');
+    await page.waitForSelector('#pool-default-row');
+    expect(Number(await page.textContent('#pool-default-volumes'))).toBeGreaterThan(0);
+    await page.click('#volume-create-open');
+    await page.fill('#volume-create-name', 'data1');
+    await page.fill('#volume-create-size', '64');
+    await page.selectOption('#volume-create-size-unit', 'MiB');
+    await page.click('#volume-create-submit');
+    await page.waitForSelector('#volume-data1-row');
+    expect(await page.isVisible('#volume-create-form')).toBe(false);
+
+    await page.click('#volume-data1-resize');
+    expect(await page.inputValue('#volume-data1-resize-size')).toBe('64');
+    await page.fill('#volume-data1-resize-size', '32');
+    await page.click('#volume-data1-resize-submit');
+    const refused = await waitForText('#volume-data1-resize-size-error', 'volumes only grow');
+    const api = await daemon.client.call('resizeVolume', { params: { id: 'data1' }, body: { sizeBytes: 32 * 2 ** 20 } }).catch((e: unknown) => e);
+    expect(api).toBeInstanceOf(HerdError);
+    expect(refused).toBe((api as HerdError).message);
+    await page.fill('#volume-data1-resize-size', '128');
+    await page.click('#volume-data1-resize-submit');
+    await waitForText('#volume-data1-size', '128 MiB');
+
+    await page.click('#volume-data1-attach');
+    await page.selectOption('#volume-data1-attach-vm', 'cli1');
+    await page.click('#volume-data1-attach-submit');
+    await waitForText('#volume-data1-vm', 'cli1', 60_000);
+    expect(await page.isEnabled('#volume-data1-detach')).toBe(true);
+    expect(await page.isDisabled('#volume-cli1-root-detach')).toBe(true);
+  });
+
+  it('shows a volume made through the API behind its back, without a reload', async () => {
+    await daemon.client.call('createVolume', { body: { name: 'api1', sizeBytes: 32 * 2 ** 20, format: 'raw' } });
+    await waitForText('#volume-api1-row', 'raw');
+    await notReloaded();
+    await shot('storage');
+  });
+
+  it("shows the VM's disks and takes snapshots that form a tree", async () => {
+    await page.click('#volume-data1-vm a');
+    await page.waitForURL((u) => u.pathname === '/vms/cli1');
+    await page.waitForSelector('#disk-data1-row');
+    expect(await page.getAttribute('#disk-cli1-root-row', 'data-role')).toBe('root');
+    expect(await page.isEnabled('#vm-cli1-snapshot-memory')).toBe(true);
+    for (const name of ['base', 'tuned']) {
+      await page.fill('#vm-cli1-snapshot-name', name);
+      await page.click('#vm-cli1-snapshot-create');
+      await page.waitForSelector(`#snapshot-${name}[data-current="true"]`, { timeout: 60_000 });
+    }
+    // The second was taken on top of the first: it sits inside it, and is the current one.
+    await page.waitForSelector('#snapshot-base[data-current="false"] #snapshot-tuned[data-current="true"]');
+    expect(await page.isVisible('#snapshot-tuned-current')).toBe(true);
+    await page.click('#snapshot-base-revert');
+    expect(await page.textContent('#snapshot-base .confirm')).toContain('A running VM is stopped first, and resumes only if the snapshot saved its memory');
+    await page.click('#snapshot-base-revert-cancel');
+    await page.evaluate(() => {
+      const top = document.getElementById('disks-title')!.getBoundingClientRect().top;
+      window.scrollTo(0, top + window.scrollY - 70);
+    });
+    await shot('vm-detail-storage');
+    await notReloaded();
   });
 });

@@ -53,10 +53,50 @@ export const errorCatalogue = {
     status: 422,
     message: (p) => `cannot import '${p.path}': ${p.reason}`,
   },
+  checksum_mismatch: {
+    status: 422,
+    message: (p) =>
+      `the sha256 of '${p.source}' is ${p.actual}, not the expected ${p.expected}; nothing was kept. Check the checksum and the source, then import again`,
+  },
+  download_failed: {
+    status: 502,
+    message: (p) =>
+      `cannot download '${p.url}': ${p.reason}; check that the URL is right and that the daemon host can reach it, then import again`,
+  },
   disk_too_small: {
     status: 422,
     message: (p) =>
       `the root disk must be at least as large as image '${p.image}' (${p.imageSize}); ${p.requested} was requested`,
+  },
+  insufficient_space: {
+    status: 507,
+    message: (p) =>
+      `pool '${p.pool}' has ${p.free} free and ${p.requested} was asked for; free space in the pool, grow it, or use another pool (\`herd pool list\`)`,
+  },
+  pool_in_use: {
+    status: 409,
+    message: (p) => `pool '${p.name}' still holds ${p.volumes}; delete or move those volumes first`,
+  },
+  pool_unusable: {
+    status: 422,
+    message: (p) => `pool '${p.name}' cannot be used: ${p.reason}`,
+  },
+  volume_in_use: {
+    status: 409,
+    message: (p) => `volume '${p.name}' is ${p.reason}; ${p.hint ?? 'detach it first'}`,
+  },
+  shrink_refused: {
+    status: 422,
+    message: (p) =>
+      `volume '${p.name}' is ${p.current} and ${p.requested} was asked for; volumes only grow (shrinking would cut off data the guest may use)`,
+  },
+  snapshot_unsupported: {
+    status: 422,
+    message: (p) => `cannot snapshot VM '${p.name}': ${p.reason}`,
+  },
+  backup_invalid: {
+    status: 422,
+    message: (p) => `cannot use backup '${p.archive}': ${p.reason}`,
   },
   accel_unavailable: {
     status: 422,

@@ -10,6 +10,7 @@ export * from './schemas/common.js';
 export * from './schemas/vm.js';
 export * from './schemas/self-healing.js';
 export * from './schemas/image.js';
+export * from './schemas/storage.js';
 export * from './schemas/host.js';
 export * from './schemas/operation.js';
 export * from './schemas/event.js';

@@ -13,7 +13,7 @@ export const ExitCode = {
   usage: 2,
   /** The VM, image, host or operation does not exist (HTTP 404). */
   notFound: 3,
-  /** The request conflicts with the current state: name taken, action not allowed (HTTP 409). */
+  /** The request conflicts with the current state: name taken, action not allowed, in use (HTTP 409), pool full. */
   conflict: 4,
   /** The daemon rejected the request as invalid (HTTP 400 or 422). */
   validation: 5,
@@ -29,6 +29,12 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 /** Error codes that mean "the work itself failed or did not finish", whatever their status. */
 const operationCodes: ReadonlySet<string> = new Set(['operation_failed', 'qemu_failed', 'timeout']);
 
+/**
+ * Error codes that are conflicts with the current state although their status is not 409: a
+ * full pool (507) is fixed by freeing space, as a taken name is by deleting, not by asking differently.
+ */
+const stateCodes: ReadonlySet<string> = new Set(['insufficient_space']);
+
 /** Maps anything thrown by a command to the exit code the process ends with. */
 export function exitCodeFor(error: unknown): ExitCode {
   if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
@@ -38,7 +44,7 @@ export function exitCodeFor(error: unknown): ExitCode {
   if (error instanceof HerdError) {
     if (operationCodes.has(error.code)) return ExitCode.operationFailed;
     if (error.status === 404) return ExitCode.notFound;
-    if (error.status === 409) return ExitCode.conflict;
+    if (error.status === 409 || stateCodes.has(error.code)) return ExitCode.conflict;
     if (error.status === 400 || error.status === 422) return ExitCode.validation;
   }
   return ExitCode.internal;

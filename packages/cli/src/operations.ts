@@ -67,10 +67,13 @@ export async function waitOrPrint(ctx: Context, op: Operation, wait: boolean, op
   return undefined;
 }
 
-/** A record from an operation's result (`result.vm`, `result.image`), when the daemon put one there. */
-export function resultObject<T extends { readonly id: string; readonly name: string }>(op: Operation, key: string): T | undefined {
+/**
+ * A record from an operation's result (`result.vm`, `result.image`), when the daemon put one
+ * there and it has the `fields` that identify it (a backup has no name).
+ */
+export function resultObject<T extends { readonly id: string }>(op: Operation, key: string, fields: readonly string[] = ['name']): T | undefined {
   const value = op.result?.[key];
-  if (value && typeof value === 'object' && 'id' in value && 'name' in value) return value as T;
+  if (value && typeof value === 'object' && 'id' in value && fields.every((f) => f in value)) return value as T;
   return undefined;
 }
 

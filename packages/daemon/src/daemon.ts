@@ -30,6 +30,18 @@ import { openDatabase } from './store/open-database.js';
 import type { HostAccel } from './vm/resolve-accel.js';
 import { VmRepo } from './vm/vm-repo.js';
 import { VmService } from './vm/vm-service.js';
+import { VmView } from './vm/vm-view.js';
+import { BackupRepo } from './backups/backup-repo.js';
+import { BackupService } from './backups/backup-service.js';
+import { CloneService } from './clones/clone-service.js';
+import { failInterrupted } from './operations/run-operation.js';
+import { SnapshotRepo } from './snapshots/snapshot-repo.js';
+import { SnapshotService } from './snapshots/snapshot-service.js';
+import type { LiveVms } from './volumes/live-vms.js';
+import { PoolRepo } from './pools/pool-repo.js';
+import { PoolService } from './pools/pool-service.js';
+import { VolumeRepo } from './volumes/volume-repo.js';
+import { VolumeService } from './volumes/volume-service.js';
 import { herdVersion } from './version.js';
 
 /** Options of `herd serve`. */
@@ -68,6 +80,11 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
   const vms = new VmRepo(db, events);
   const images = new ImageRepo(db, events);
   const consoles = new ConsoleHubs((id) => paths.consoleLog(id));
+  const poolRows = new PoolRepo(db, events);
+  const volumeRows = new VolumeRepo(db, events);
+  const snapshotRows = new SnapshotRepo(db, events);
+  const pools = new PoolService({ pools: poolRows, volumes: volumeRows, paths });
+  await pools.ensureDefault();
 
   const preference = options.accel ?? 'auto';
   const probe = await detectAccel();
@@ -82,7 +99,10 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
 
   // The reconciler wakes the queue and the queue runs the reconciler: tie the knot lazily.
   const wake = (id: string) => queue.add(id);
-  const reconcilerDeps = { vms, images, paths, consoles, accel, log, wake } as ConstructorParameters<typeof VmReconciler>[0];
+  // Storage work on a VM runs under its reconcile lock, with its QEMU's QMP when it runs here.
+  const live: LiveVms = { exclusive: (id, fn) => queue.exclusive(id, () => fn(reconciler.instance(id)?.qmp)) };
+  const volumes = new VolumeService({ volumes: volumeRows, pools, vms, images, ops, paths, live, log });
+  const reconcilerDeps = { vms, images, volumes, snapshots: snapshotRows, paths, consoles, accel, log, wake } as ConstructorParameters<typeof VmReconciler>[0];
   const reconciler = new VmReconciler(reconcilerDeps);
   const health = new HealthMonitor({ vms, consoles, log, failStop: (id, reason) => reconciler.failStop(id, reason) });
   reconcilerDeps.health = health;
@@ -90,9 +110,12 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
     onError: (id, e, attempt) => log.warn({ vmId: id, attempt, err: e instanceof Error ? e.message : String(e) }, 'reconcile failed; will retry'),
   });
 
-  const imageName = async (id: string) => (await images.get(id))?.name ?? id;
-  const tracker = new VmOpTracker(ops, vms, imageName, log);
-  const vmService = new VmService({ vms, images, ops, tracker, paths, accel, hostName: facts.name, wake });
+  const view = new VmView(images, volumeRows, poolRows);
+  const tracker = new VmOpTracker(ops, vms, (row) => view.one(row), log);
+  const vmService = new VmService({ vms, images, ops, tracker, paths, pools, volumes, volumeRows, view, accel, hostName: facts.name, wake });
+  const snapshots = new SnapshotService({ snapshots: snapshotRows, vms, volumes: volumeRows, ops, paths, live, wake, log });
+  const clones = new CloneService({ vms, images, volumes: volumeRows, volumeService: volumes, pools, snapshots: snapshotRows, ops, paths, live, wake, log });
+  const backups = new BackupService({ backups: new BackupRepo(db, events), vms, images, volumes: volumeRows, volumeService: volumes, pools, ops, paths, live, wake, log });
   const imageService = new ImageService({ images, vms, ops, paths, log });
   const hosts = new HostService(facts, accel, preference, vms, paths.root, herdVersion);
 
@@ -115,12 +138,17 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
   // VM operations are tracked again, and every VM gets a pass (which reattaches running ones).
   const all = await vms.list();
   await sweepOrphans(paths, new Set(all.map((v) => v.id)), log);
+  await volumes.repair(all);
   await imageService.recoverInterrupted();
+  await failInterrupted(ops, ['volume.attach', 'volume.detach', 'snapshot.create', 'snapshot.revert', 'snapshot.delete', 'vm.clone', 'backup.create', 'backup.restore', 'image.from-vm']);
   await tracker.resume();
   for (const v of all) queue.add(v.id);
   await queue.idle();
 
-  const app = await buildServer({ version: herdVersion, vms: vmService, images: imageService, ops, events, hosts, consoles, metrics, ...alerting.services }, log);
+  const app = await buildServer(
+    { version: herdVersion, vms: vmService, images: imageService, ops, events, hosts, consoles, metrics, pools, volumes, snapshots, clones, backups, ...alerting.services },
+    log,
+  );
   const [host, port] = splitListen(options.listen);
   await app.listen({ host, port });
   const address = app.server.address();

@@ -35,6 +35,14 @@ export class DataPaths {
   rootDisk(vmId: string): string {
     return join(this.defaultPool, `${vmId}-root.qcow2`);
   }
+  /** Passphrase file of an encrypted volume. */
+  volumeKey(volumeId: string): string {
+    return join(this.root, 'keys', `${volumeId}.key`);
+  }
+  /** Default place for backup archives. */
+  get backups(): string {
+    return join(this.root, 'backups');
+  }
   /** Runtime files of all VMs. */
   get runRoot(): string {
     return join(this.root, 'run');

@@ -1,6 +1,7 @@
 /** The app: picks the page for the current path and puts it in the shell. */
 import { useEffect } from 'preact/hooks';
 import { AppShell } from './components/app-shell.js';
+import { lazy } from './components/lazy.js';
 import { usePath } from './lib/router.js';
 import { DashboardPage } from './pages/dashboard-page.js';
 import { ImagesPage } from './pages/images-page.js';
@@ -9,6 +10,9 @@ import { OperationsPage } from './pages/operations-page.js';
 import { VmCreatePage } from './pages/vm-create-page.js';
 import { VmDetailPage } from './pages/vm-detail-page.js';
 import { VmListPage } from './pages/vm-list-page.js';
+
+// Fetched on first visit: the other pages do not carry its code.
+const StoragePage = lazy(() => import('./pages/storage-page.js').then((m) => m.StoragePage));
 
 function page(path: string): { title: string; node: preact.JSX.Element } {
   if (path === '/') return { title: 'Dashboard', node: <DashboardPage /> };
@@ -20,6 +24,7 @@ function page(path: string): { title: string; node: preact.JSX.Element } {
     return { title: name, node: <VmDetailPage key={name} name={name} /> };
   }
   if (path === '/images') return { title: 'Images', node: <ImagesPage /> };
+  if (path === '/storage') return { title: 'Storage', node: <StoragePage /> };
   if (path === '/operations') return { title: 'Operations', node: <OperationsPage /> };
   return { title: 'Not found', node: <NotFoundPage path={path} /> };
 }

@@ -2,12 +2,16 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Name, Nullable, Timestamp, Uuid } from './common.js';
 
-/** An image. `kernel` images boot a kernel+initrd directly and carry a data disk; `disk` images boot through firmware. */
+/**
+ * An image. `kernel` images boot a kernel+initrd directly and carry a data disk; `disk` images
+ * boot through firmware; `iso` images are ISO 9660 (CD-ROM) images, kept raw and attached to VMs
+ * as a cdrom, never booted as a disk.
+ */
 export const Image = Type.Object(
   {
     id: Uuid,
     name: Name,
-    kind: Type.Union([Type.Literal('kernel'), Type.Literal('disk')]),
+    kind: Type.Union([Type.Literal('kernel'), Type.Literal('disk'), Type.Literal('iso')]),
     format: Type.Union([Type.Literal('qcow2'), Type.Literal('raw')]),
     virtualSize: Type.Integer({ description: 'disk size seen by guests, bytes' }),
     actualSize: Type.Integer({ description: 'bytes used on the host' }),
@@ -34,11 +38,25 @@ export const ImageBuild = Type.Object(
 /** Body of `POST /images/build`. */
 export type ImageBuild = Static<typeof ImageBuild>;
 
-/** Body of `POST /images/import`. */
+/**
+ * Body of `POST /images/import`: where the image comes from, `path` or `url` (exactly one; the
+ * daemon answers validation_failed naming the field otherwise), and optionally its checksum.
+ */
 export const ImageImport = Type.Object(
   {
     name: Name,
-    path: Type.String({ minLength: 1, maxLength: 4096, description: 'absolute path of a qcow2 or raw disk image on the daemon host' }),
+    path: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 4096, description: 'absolute path of a qcow2, raw or ISO image on the daemon host; give this or url' }),
+    ),
+    url: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 4096, description: 'http:// or https:// URL the daemon downloads a qcow2, raw or ISO image from; give this or path' }),
+    ),
+    sha256: Type.Optional(
+      Type.String({
+        pattern: '^[0-9a-fA-F]{64}$',
+        description: 'SHA-256 of the bytes imported, in hex; when they differ the import fails with checksum_mismatch and keeps nothing',
+      }),
+    ),
   },
   { additionalProperties: false, $id: 'ImageImport' },
 );

@@ -13,6 +13,15 @@ export const operationKinds = [
   'vm.delete',
   'image.build',
   'image.import',
+  'image.from-vm',
+  'volume.attach',
+  'volume.detach',
+  'snapshot.create',
+  'snapshot.revert',
+  'snapshot.delete',
+  'vm.clone',
+  'backup.create',
+  'backup.restore',
 ] as const;
 
 /** Operation statuses; the last two are final. */
@@ -25,7 +34,7 @@ export const Operation = Type.Object(
     kind: Type.Union(operationKinds.map((k) => Type.Literal(k))),
     status: Type.Union(operationStatuses.map((s) => Type.Literal(s))),
     target: Type.Object({
-      type: Type.Union([Type.Literal('vm'), Type.Literal('image')]),
+      type: Type.Union([Type.Literal('vm'), Type.Literal('image'), Type.Literal('volume')]),
       id: Nullable(Type.String()),
       name: Type.String(),
     }),

@@ -9,6 +9,18 @@ export const AccelPreference = Type.Union([Type.Literal('auto'), Type.Literal('k
 /** Accelerator in use. */
 export const Accel = Type.Union([Type.Literal('kvm'), Type.Literal('tcg')]);
 
+/** A volume attached to a VM. */
+export const VmDisk = Type.Object({
+  volume: Type.String({ description: 'volume name' }),
+  pool: Type.String(),
+  format: Type.Union([Type.Literal('qcow2'), Type.Literal('raw')]),
+  sizeBytes: Type.Integer(),
+  role: Type.Union([Type.Literal('root'), Type.Literal('data')]),
+  device: Type.String({ description: 'QEMU device id; the guest sees it as a virtio disk with this serial' }),
+});
+/** A volume attached to a VM. */
+export type VmDisk = Static<typeof VmDisk>;
+
 /** What the user asked for. */
 export const VmSpec = Type.Object({
   cpus: Type.Integer({ minimum: 1, maximum: 64 }),
@@ -22,6 +34,8 @@ export const VmSpec = Type.Object({
   healthCheck: Nullable(HealthCheck),
   watchdog: WatchdogAction,
   portForwards: Type.Array(PortForward, { description: 'user-mode network port forwards (none: no NIC)' }),
+  disks: Type.Array(VmDisk, { description: 'attached volumes, the root disk first' }),
+  cdrom: Nullable(Type.String({ description: 'ISO image attached as a cdrom (boots first)' })),
 });
 
 /** A virtual machine. */
@@ -72,6 +86,8 @@ export const VmCreate = Type.Object(
     healthCheck: Type.Optional(HealthCheck),
     watchdog: Type.Optional(WatchdogAction),
     portForwards: Type.Optional(Type.Array(PortForward, { maxItems: 32 })),
+    pool: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'pool of the root disk (default: default)' })),
+    cdrom: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'an ISO image to attach as a cdrom and boot from (installs)' })),
   },
   { additionalProperties: false, $id: 'VmCreate' },
 );

@@ -17,7 +17,7 @@ afterEach(async () => {
 const importOp = sampleOp({ kind: 'image.import', target: { type: 'image', id: null, name: 'debian' } });
 
 describe('herd image import', () => {
-  it('sends the path made absolute here, waits, and prints the image', async () => {
+  it('sends a path made absolute here, waits, and prints the image', async () => {
     const image = sampleImage({ name: 'debian', kind: 'disk', source: '/x' });
     daemon = await FakeDaemon.start({
       'POST /api/v1/images/import': (_q, res) => sendJson(res, 202, importOp),
@@ -25,11 +25,31 @@ describe('herd image import', () => {
         sendJson(res, 200, { ...importOp, status: 'succeeded', progress: 100, result: { image } }),
     });
     const cwd = realpathSync(mkdtempSync(join(tmpdir(), 'herd-cli-')));
-    const r = await runCli(['image', 'import', 'disks/debian.qcow2', '--name', 'debian', '-o', 'json'], { url: daemon.url, cwd });
+    const r = await runCli(['image', 'import', 'debian', 'disks/debian.qcow2', '-o', 'json'], { url: daemon.url, cwd });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(daemon.calls('POST', '/api/v1/images/import')[0]?.body).toEqual({ name: 'debian', path: join(cwd, 'disks/debian.qcow2') });
     expect(JSON.parse(r.stdout)).toEqual(image);
+  });
+
+  it('sends a URL as it is, with the sha256 in lower case', async () => {
+    const image = sampleImage({ name: 'debian', kind: 'disk', source: 'https://example.com/d.qcow2' });
+    daemon = await FakeDaemon.start({
+      'POST /api/v1/images/import': (_q, res) => sendJson(res, 202, importOp),
+      [`GET /api/v1/operations/${importOp.id}`]: (_q, res) =>
+        sendJson(res, 200, { ...importOp, status: 'succeeded', progress: 100, result: { image } }),
+    });
+    const sha = 'AB'.repeat(32);
+    const r = await runCli(['image', 'import', 'debian', 'https://example.com/d.qcow2', '--sha256', sha], { url: daemon.url });
+    expect(r.code, r.stderr).toBe(0);
+    expect(daemon.calls('POST', '/api/v1/images/import')[0]?.body).toEqual({ name: 'debian', url: 'https://example.com/d.qcow2', sha256: sha.toLowerCase() });
+    expect(r.stdout).toMatch(/^source:\s+https:\/\/example.com\/d.qcow2$/m);
+  });
+
+  it('exits 2 for a sha256 that is not 64 hex digits, before calling the daemon', async () => {
+    const r = await runCli(['image', 'import', 'debian', '/x', '--sha256', 'abc'], { url: 'http://127.0.0.1:9' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/'abc' is not a SHA-256: give its 64 hex digits/);
   });
 
   it('exits 7 with the message when the import fails', async () => {
@@ -38,7 +58,7 @@ describe('herd image import', () => {
       'POST /api/v1/images/import': (_q, res) => sendJson(res, 202, importOp),
       [`GET /api/v1/operations/${importOp.id}`]: (_q, res) => sendJson(res, 200, { ...importOp, status: 'failed', error }),
     });
-    const r = await runCli(['image', 'import', '/x', '--name', 'debian'], { url: daemon.url });
+    const r = await runCli(['image', 'import', 'debian', '/x'], { url: daemon.url });
     expect(r.code).toBe(7);
     expect(r.stderr).toBe("herd: cannot import '/x': not a disk image\n");
   });

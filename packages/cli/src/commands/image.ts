@@ -1,6 +1,6 @@
-/** `herd image ...`: build, import, list, show, delete. */
+/** `herd image ...`: build, import, create-from-vm, list, show, delete. */
 import { resolve } from 'node:path';
-import { Argument, type Command } from 'commander';
+import { Argument, InvalidArgumentError, type Command } from 'commander';
 import type { HerdClient, Image, Operation } from '@herd/api';
 import { contextOf, type Context } from '../context.js';
 import { resultObject, waitOrPrint } from '../operations.js';
@@ -31,15 +31,29 @@ export function registerImage(program: Command): void {
 
   image
     .command('import')
-    .description('import a qcow2 or raw disk image from a file on the daemon host')
-    .argument('<path>', 'the file (a relative path is resolved here, in the current directory)')
+    .description('import a qcow2, raw or ISO image from a file on the daemon host or an http(s) URL the daemon downloads')
+    .argument('<name>', 'name of the image')
+    .argument('<source>', 'a URL (http:// or https://), or a file (a relative path is resolved here, in the current directory)')
+    .option('--sha256 <hex>', 'SHA-256 the imported bytes must have; on a mismatch nothing is kept', parseSha256)
+    .option('--no-wait', noWaitHelp)
+    .action(async (name: string, source: string, opts: { sha256?: string; wait: boolean }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      checkName(name);
+      const from = isUrl(source) ? { url: source } : { path: resolve(source) };
+      const op = await ctx.client.call('importImage', { body: { name, ...from, ...(opts.sha256 && { sha256: opts.sha256 }) } });
+      await finishImageOp(ctx, op, opts.wait, `importing image '${name}'`);
+    });
+
+  image
+    .command('create-from-vm')
+    .description("make an image (a template for new VMs) from a stopped VM's root disk, flattened")
+    .argument('<vm>', 'the VM (name or id); it must be stopped')
     .requiredOption('--name <name>', 'name of the image')
     .option('--no-wait', noWaitHelp)
-    .action(async (path: string, opts: { name: string; wait: boolean }, cmd: Command) => {
+    .action(async (vm: string, opts: { name: string; wait: boolean }, cmd: Command) => {
       const ctx = contextOf(cmd);
-      checkName(opts.name);
-      const op = await ctx.client.call('importImage', { body: { name: opts.name, path: resolve(path) } });
-      await finishImageOp(ctx, op, opts.wait, `importing image '${opts.name}'`);
+      const op = await ctx.client.call('createImageFromVm', { body: { vm: checkName(vm), name: checkName(opts.name) } });
+      await finishImageOp(ctx, op, opts.wait, `making image '${opts.name}' from vm '${vm}'`, opts.name);
     });
 
   image
@@ -72,12 +86,25 @@ export function registerImage(program: Command): void {
     });
 }
 
-/** Waits for a build or import with a progress bar (or prints its id), then shows the image. */
-async function finishImageOp(ctx: Context, op: Operation, wait: boolean, label: string): Promise<void> {
+/**
+ * Waits for an operation that makes an image, with a progress bar (or prints its id), then shows
+ * the image: from the result, else read by `name` (or the operation's target when that is the image).
+ */
+async function finishImageOp(ctx: Context, op: Operation, wait: boolean, label: string, name?: string): Promise<void> {
   const done = await waitOrPrint(ctx, op, wait, { label, bar: true });
   if (!done) return;
-  const img = resultObject<Image>(done, 'image') ?? (await getImage(ctx.client, done.target.id ?? done.target.name));
+  const img = resultObject<Image>(done, 'image') ?? (await getImage(ctx.client, name ?? done.target.id ?? done.target.name));
   ctx.print(render(ctx.format, img, () => imageDetails(img)));
+}
+
+/** A source that starts with a scheme (`https://`, `ftp://`) is a URL; the daemon says which schemes it takes. */
+function isUrl(source: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(source);
+}
+
+function parseSha256(text: string): string {
+  if (!/^[0-9a-f]{64}$/i.test(text)) throw new InvalidArgumentError(`'${text}' is not a SHA-256: give its 64 hex digits`);
+  return text.toLowerCase();
 }
 
 function getImage(client: HerdClient, id: string): Promise<Image> {

@@ -40,7 +40,7 @@ export function registerOp(program: Command): void {
       const first = await ctx.client.call('getOperation', { params: { id: checkName(id) } });
       const done = await followOperation(ctx, first, {
         label: `waiting for ${first.kind} ${first.target.name}`,
-        bar: first.kind.startsWith('image.'),
+        bar: first.kind.startsWith('image.') || first.kind.startsWith('backup.'),
         timeoutSeconds: opts.timeout,
       });
       ctx.print(render(ctx.format, done, () => operationDetails(done, ctx.color)));

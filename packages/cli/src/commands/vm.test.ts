@@ -79,6 +79,24 @@ describe('herd vm show', () => {
     expect(r.stdout).toMatch(/^actions:\s+stop, restart, pause, delete$/m);
   });
 
+  it('lists the disks under the block, and the cdrom', async () => {
+    const spec = {
+      ...sampleVm().spec,
+      cdrom: 'debian-12',
+      disks: [
+        { volume: 'web1-root', pool: 'default', format: 'qcow2', sizeBytes: 1024 ** 3, role: 'root', device: 'disk0' },
+        { volume: 'data1', pool: 'fast', format: 'raw', sizeBytes: 10 * 1024 ** 3, role: 'data', device: 'disk1' },
+      ],
+    } satisfies Vm['spec'];
+    const d = await start({ 'GET /api/v1/vms/web1': (_q, res) => sendJson(res, 200, sampleVm('web1', { spec })) });
+    const r = await runCli(['vm', 'show', 'web1'], { url: d.url });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^cdrom:\s+debian-12 \(boots first\)$/m);
+    expect(r.stdout).toMatch(
+      /\n\nVOLUME\s+POOL\s+FORMAT\s+SIZE\s+ROLE\s+DEVICE\nweb1-root\s+default\s+qcow2\s+1 GiB\s+root\s+disk0\ndata1\s+fast\s+raw\s+10 GiB\s+data\s+disk1\n$/,
+    );
+  });
+
   it('exits 3 with the API message for an unknown VM', async () => {
     const d = await start({
       'GET /api/v1/vms/nope': (_q, res) => sendError(res, 'not_found', { kind: 'vm', name: 'nope' }),
@@ -138,6 +156,13 @@ describe('herd vm create', () => {
     expect(r.stdout).toMatch(/^name:\s+web1$/m);
   });
 
+  it('sends the pool of the root disk and the cdrom', async () => {
+    const d = await start({ 'POST /api/v1/vms': (_q, res) => sendJson(res, 202, pending) });
+    const r = await runCli(['vm', 'create', 'web1', '--image', 'blank', '--pool', 'fast', '--cdrom', 'debian-12', '--no-wait'], { url: d.url });
+    expect(r.code).toBe(0);
+    expect(d.calls('POST', '/api/v1/vms')[0]?.body).toEqual({ name: 'web1', image: 'blank', pool: 'fast', cdrom: 'debian-12' });
+  });
+
   it('prints only the operation id with --no-wait', async () => {
     const d = await start({ 'POST /api/v1/vms': (_q, res) => sendJson(res, 202, pending) });
     const r = await runCli(['vm', 'create', 'web1', '--image', 'tiny', '--no-wait'], { url: d.url });
@@ -185,6 +210,7 @@ describe('herd vm create', () => {
     [['vm', 'create', 'web1', '--image', 'tiny', '--accel', 'xen'], /Allowed choices are auto, kvm, tcg/],
     [['vm', 'create', 'web1'], /required option '--image <image>' not specified/],
     [['vm', 'create', 'web_1', '--image', 'tiny'], /'web_1' is not a valid name/],
+    [['vm', 'create', 'web1', '--image', 'tiny', '--cdrom', 'Debian 12'], /'Debian 12' is not a valid name/],
     [['vm', 'frobnicate', 'web1'], /unknown command 'frobnicate'/],
   ])('exits 2 for the usage error in %j', async (args, message) => {
     const d = await start({});

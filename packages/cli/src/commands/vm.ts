@@ -1,4 +1,4 @@
-/** `herd vm ...`: create, list, show, start, stop, restart, pause, resume, delete, console. */
+/** `herd vm ...`: create, clone, list, show, start, stop, restart, pause, resume, delete, console, snapshot. */
 import { Option, type Command } from 'commander';
 import type { HerdClient, Operation, Vm, VmCreate, VmStopBody } from '@herd/api';
 import { contextOf, type Context } from '../context.js';
@@ -8,6 +8,8 @@ import { checkName, parseDiskBytes, parseMemoryMiB, parseNonNegativeInt, parsePo
 import { render } from '../output/format.js';
 import { paintState } from '../output/style.js';
 import { vmDetails, vmTable } from '../views/vm.js';
+import { registerVmSnapshot } from './snapshot.js';
+import { addCloneCommand } from './vm-clone.js';
 import { addHealingOptions, healingFields, type HealingOptions } from './vm-healing-options.js';
 
 interface CreateOptions extends HealingOptions {
@@ -17,6 +19,8 @@ interface CreateOptions extends HealingOptions {
   readonly disk?: number;
   readonly cmdline?: string;
   readonly accel?: 'auto' | 'kvm' | 'tcg';
+  readonly pool?: string;
+  readonly cdrom?: string;
   readonly start?: boolean;
   readonly wait: boolean;
 }
@@ -49,12 +53,16 @@ export function registerVm(program: Command): void {
     .option('--disk <size>', 'root disk size, e.g. 2G; a bare number means GiB (default: the image size)', parseDiskBytes)
     .option('--cmdline <string>', 'kernel command line, for kernel-boot images')
     .addOption(new Option('--accel <accel>', 'accelerator (default auto: KVM when usable, else TCG)').choices(['auto', 'kvm', 'tcg']))
+    .option('--pool <pool>', 'pool for the root disk (default: default)')
+    .option('--cdrom <iso>', 'an ISO image to attach as a cdrom and boot from first (installs)')
     .option('--start', 'start the VM once it is created')
     .option('--no-wait', noWaitHelp);
   addHealingOptions(create).action(async (name: string, opts: CreateOptions, cmd: Command) => {
       const ctx = contextOf(cmd);
       checkName(name);
       checkName(opts.image);
+      if (opts.pool !== undefined) checkName(opts.pool);
+      if (opts.cdrom !== undefined) checkName(opts.cdrom);
       const body: VmCreate = {
         name,
         image: opts.image,
@@ -63,6 +71,8 @@ export function registerVm(program: Command): void {
         ...(opts.disk !== undefined && { diskBytes: opts.disk }),
         ...(opts.cmdline !== undefined && { kernelCmdline: opts.cmdline }),
         ...(opts.accel !== undefined && { accel: opts.accel }),
+        ...(opts.pool !== undefined && { pool: opts.pool }),
+        ...(opts.cdrom !== undefined && { cdrom: opts.cdrom }),
         ...(opts.start && { start: true }),
         ...withoutNullHealth(healingFields(opts)),
       };
@@ -72,6 +82,8 @@ export function registerVm(program: Command): void {
       const created = resultObject<Vm>(done, 'vm') ?? (await getVm(ctx.client, name));
       ctx.print(render(ctx.format, created, () => vmDetails(created, ctx.color)));
     });
+
+  addCloneCommand(vm);
 
   addHealingOptions(
     vm
@@ -115,7 +127,7 @@ export function registerVm(program: Command): void {
   addPowerAction(vm, 'resume', 'resume a paused VM', 'resuming', (c, id) => c.call('resumeVm', { params: { id }, body: {} }));
 
   vm.command('delete')
-    .description('delete a VM: stop it and remove its disk and runtime files')
+    .description('delete a VM: stop it and remove its root disk and runtime files (data volumes are detached and kept)')
     .argument('<name>', 'VM name or id')
     .option('--yes', 'do not ask (herd never asks; accepted for scripts written for tools that do)')
     .option('--no-wait', noWaitHelp)
@@ -149,6 +161,8 @@ export function registerVm(program: Command): void {
       const { attachConsole } = await import('../console/session.js');
       await attachConsole({ url: ctx.client.consoleUrl(name), baseUrl: ctx.client.url, name, quietMs: opts.quietMs });
     });
+
+  registerVmSnapshot(vm);
 }
 
 /** `herd vm start|pause|resume NAME`: an action without options. */

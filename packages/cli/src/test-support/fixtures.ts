@@ -1,5 +1,5 @@
 /** Sample API objects for CLI tests, shaped as the daemon returns them. */
-import type { Image, Operation, Vm } from '@herd/api';
+import type { Backup, Image, Operation, Pool, Snapshot, Vm, Volume } from '@herd/api';
 
 const t0 = '2025-01-01T00:00:00.000Z';
 
@@ -13,7 +13,7 @@ export function sampleVm(name = 'web1', overrides: Partial<Vm> = {}): Vm {
     accel: 'tcg',
     pid: 4242,
     host: 'local',
-    spec: { cpus: 1, memoryMiB: 256, diskBytes: 1024 ** 3, image: 'tiny', kernelCmdline: null, accel: 'auto', restartPolicy: 'no', restartLimit: { maxRestarts: 5, windowSeconds: 600 }, healthCheck: null, watchdog: 'off', portForwards: [] },
+    spec: { cpus: 1, memoryMiB: 256, diskBytes: 1024 ** 3, image: 'tiny', kernelCmdline: null, accel: 'auto', restartPolicy: 'no', restartLimit: { maxRestarts: 5, windowSeconds: 600 }, healthCheck: null, watchdog: 'off', portForwards: [], disks: [], cdrom: null },
     status: { reason: null, lastError: null, startedAt: t0, stateChangedAt: t0, health: 'none', restarts: { recent: 0, nextAt: null } },
     createdAt: t0,
     updatedAt: t0,
@@ -52,6 +52,75 @@ export function sampleImage(overrides: Partial<Image> = {}): Image {
     kernelCmdline: 'console=ttyS0',
     minMemoryMiB: 96,
     usedBy: [],
+    createdAt: t0,
+    ...overrides,
+  };
+}
+
+/** The `default` dir pool, a fifth used. */
+export function samplePool(overrides: Partial<Pool> = {}): Pool {
+  return {
+    id: '5f0c6a2e-8d4b-4c1a-9e3f-2b7d6c5a4e01',
+    name: 'default',
+    type: 'dir',
+    path: '/var/lib/herd/pools/default',
+    volumeGroup: null,
+    thinPool: null,
+    shared: false,
+    capacityBytes: 100 * 1024 ** 3,
+    allocatedBytes: 40 * 1024 ** 3,
+    usedBytes: 20 * 1024 ** 3,
+    freeBytes: 80 * 1024 ** 3,
+    volumes: 3,
+    createdAt: t0,
+    ...overrides,
+  };
+}
+
+/** A 10 GiB data volume `data1` in the default pool, attached to nothing. */
+export function sampleVolume(overrides: Partial<Volume> = {}): Volume {
+  return {
+    id: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
+    name: 'data1',
+    pool: 'default',
+    format: 'qcow2',
+    sizeBytes: 10 * 1024 ** 3,
+    usedBytes: 196 * 1024,
+    role: 'data',
+    vm: null,
+    image: null,
+    encrypted: false,
+    createdAt: t0,
+    ...overrides,
+  };
+}
+
+/** A disk-only snapshot `base` of `web1`, taken while it was stopped. */
+export function sampleSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
+  return {
+    id: '2e4f6a8c-0b1d-4e3f-9a5b-7c9d1e3f5a7b',
+    name: 'base',
+    vm: 'web1',
+    parent: null,
+    current: false,
+    withMemory: false,
+    vmState: 'stopped',
+    description: '',
+    createdAt: t0,
+    ...overrides,
+  };
+}
+
+/** A full backup of `web1`. */
+export function sampleBackup(overrides: Partial<Backup> = {}): Backup {
+  return {
+    id: '6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f',
+    vm: 'web1',
+    vmId: '0b6f6a0e-6c56-4f4b-9f7e-0c1f3c2b0a01',
+    path: '/var/lib/herd/backups/web1-20250101T000000Z.herd-backup',
+    kind: 'full',
+    parent: null,
+    sizeBytes: 300 * 1024 ** 2,
     createdAt: t0,
     ...overrides,
   };

@@ -1,5 +1,5 @@
 /** How VMs look in tables and `show` blocks. */
-import { allowedActions, formatSize, type Vm } from '@herd/api';
+import { allowedActions, formatSize, type Vm, type VmDisk } from '@herd/api';
 import { renderDetails } from '../output/format.js';
 import { paintState } from '../output/style.js';
 import { renderTable, type Column } from '../output/table.js';
@@ -33,10 +33,26 @@ export function vmTable(vms: readonly Vm[], color: boolean, width?: number): str
   return renderTable(columns, rows, { maxWidth: width });
 }
 
-/** The `herd vm show` block. */
+const diskColumns: readonly Column[] = [
+  { header: 'VOLUME' },
+  { header: 'POOL' },
+  { header: 'FORMAT' },
+  { header: 'SIZE', align: 'right' },
+  { header: 'ROLE' },
+  { header: 'DEVICE' },
+];
+
+/** The table of a VM's disks under its `show` block. */
+export function vmDiskTable(disks: readonly VmDisk[]): string {
+  return renderTable(diskColumns, disks.map((d) => [d.volume, d.pool, d.format, formatSize(d.sizeBytes), d.role, d.device]));
+}
+
+/** The `herd vm show` block, then its disks. */
 export function vmDetails(vm: Vm, color: boolean): string {
   const state = vm.desiredState === vm.state ? vm.state : `${vm.state} (desired: ${vm.desiredState})`;
-  return renderDetails([
+  // Daemons from before storage volumes send neither disks nor cdrom.
+  const disks = vm.spec.disks ?? [];
+  const details = renderDetails([
     ['name', vm.name],
     ['id', vm.id],
     ['state', paintState(state, color)],
@@ -48,7 +64,8 @@ export function vmDetails(vm: Vm, color: boolean): string {
     ['image', vm.spec.image],
     ['cpus', String(vm.spec.cpus)],
     ['memory', formatSize(vm.spec.memoryMiB * MiB)],
-    ['disk', formatSize(vm.spec.diskBytes)],
+    ['root disk', formatSize(vm.spec.diskBytes)],
+    ['cdrom', vm.spec.cdrom ? `${vm.spec.cdrom} (boots first)` : '-'],
     ['cmdline', vm.spec.kernelCmdline ?? '-'],
     ['restart', `${vm.spec.restartPolicy} (at most ${vm.spec.restartLimit.maxRestarts} in ${vm.spec.restartLimit.windowSeconds} s; ${vm.status.restarts.recent} recent${vm.status.restarts.nextAt ? `, next at ${vm.status.restarts.nextAt}` : ''})`],
     ['health', vm.spec.healthCheck ? `${vm.status.health} (${vm.spec.healthCheck.type === 'tcp' ? `tcp ${vm.spec.healthCheck.host ?? '127.0.0.1'}:${vm.spec.healthCheck.port}` : `console /${vm.spec.healthCheck.pattern}/`})` : '-'],
@@ -58,4 +75,5 @@ export function vmDetails(vm: Vm, color: boolean): string {
     ['created', formatTime(vm.createdAt)],
     ['actions', allowedActions(vm.state).join(', ')],
   ]);
+  return disks.length ? `${details}\n${vmDiskTable(disks)}` : details;
 }

@@ -5,23 +5,25 @@
  */
 import websocket from '@fastify/websocket';
 import { Type } from '@sinclair/typebox';
-import { HerdError, apiBase, buildOpenApi, routes, type RouteDef, type RouteId } from '@herd/api';
+import { HerdError, apiBase, buildOpenApi, routes, type RouteDef } from '@herd/api';
 import Fastify, {
-  LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+  LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { Handler } from './handler.js';
 import { alertHandlers } from './routes/alert-handlers.js';
 import { consoleHandlers, consoleSocket } from './routes/console-handlers.js';
 import { eventHandlers } from './routes/event-handlers.js';
 import { imageHandlers } from './routes/image-handlers.js';
 import { metaHandlers } from './routes/meta-handlers.js';
 import { metricsHandlers, registerPrometheusRoute } from './routes/metrics-handlers.js';
+import { snapshotHandlers } from './routes/snapshot-handlers.js';
+import { storageHandlers } from './routes/storage-handlers.js';
 import { vmHandlers } from './routes/vm-handlers.js';
 import type { Services } from './services.js';
 import { validationError, validatorCompiler } from './validation.js';
 import { registerWebAssets } from './web-assets.js';
 
-type AnyHandler = Handler<RouteId>;
+// Handlers are typed per route in their groups; here they are only called with validated input.
+type AnyHandler = (input: { params: unknown; query: unknown; body: unknown }, reply: FastifyReply, request: FastifyRequest) => Promise<unknown>;
 
 const noQuery = Type.Object({}, { additionalProperties: false });
 
@@ -70,13 +72,15 @@ export async function buildServer(services: Services, logger: Logger): Promise<F
     ...consoleHandlers(services),
     ...metricsHandlers(services),
     ...alertHandlers(services),
+    ...storageHandlers(services),
+    ...snapshotHandlers(services),
   } as unknown as Record<string, AnyHandler>;
 
   registerPrometheusRoute(app, services);
   const openapi = buildOpenApi(services.version);
   app.get(`${apiBase}/openapi.json`, async () => openapi);
 
-  for (const [id, route] of Object.entries(routes) as [RouteId, RouteDef][]) {
+  for (const [id, route] of Object.entries(routes) as [string, RouteDef][]) {
     const handler = handlers[id];
     if (!handler) throw new Error(`no handler for route ${id}`);
     const url = apiBase + route.path.replace(/\{(\w+)\}/g, ':$1');
@@ -87,7 +91,7 @@ export async function buildServer(services: Services, logger: Logger): Promise<F
       ...(route.body ? { body: route.body } : {}),
     };
     const run = (request: Parameters<AnyHandler>[2], reply: Parameters<AnyHandler>[1]) =>
-      handler({ params: request.params, query: request.query, body: request.body } as never, reply, request);
+      handler({ params: request.params, query: request.query, body: request.body }, reply, request);
     if (route.websocket) app.route({ method: route.method, url, schema, handler: run, wsHandler: consoleSocket(services) });
     else app.route({ method: route.method, url, schema, handler: run });
   }

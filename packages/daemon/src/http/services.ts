@@ -10,6 +10,11 @@ import type { MetricsService } from '../metrics/metrics-service.js';
 import type { OperationStore } from '../operations/operation-store.js';
 import type { VmService } from '../vm/vm-service.js';
 import type { WebhookService } from '../webhooks/webhook-service.js';
+import type { BackupService } from '../backups/backup-service.js';
+import type { CloneService } from '../clones/clone-service.js';
+import type { SnapshotService } from '../snapshots/snapshot-service.js';
+import type { PoolService } from '../pools/pool-service.js';
+import type { VolumeService } from '../volumes/volume-service.js';
 
 /** The services behind the API. */
 export interface Services {
@@ -30,4 +35,9 @@ export interface Services {
   readonly forecasts: ForecastEngine;
   /** Webhooks and their deliveries. */
   readonly webhooks: WebhookService;
+  readonly pools: PoolService;
+  readonly volumes: VolumeService;
+  readonly snapshots: SnapshotService;
+  readonly clones: CloneService;
+  readonly backups: BackupService;
 }

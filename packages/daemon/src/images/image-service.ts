@@ -1,5 +1,6 @@
 /**
- * What the API can ask of images: build the tiny guest, import a disk image, list, delete.
+ * What the API can ask of images: build the tiny guest, import an image (from a file or a URL),
+ * list, delete.
  * Builds and imports are operations that run in the background; an image appears only once it
  * is complete, and a failed or interrupted one leaves no files behind.
  */
@@ -7,15 +8,19 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { isAbsolute, join, normalize } from 'node:path';
-import { HerdError, type Image, type ImageBuild, type ImageImport, type Operation } from '@herd/api';
+import { formatSize, HerdError, type Image, type ImageBuild, type Operation } from '@herd/api';
 import type { Logger } from 'pino';
 import type { OperationStore } from '../operations/operation-store.js';
 import type { DataPaths } from '../paths.js';
 import type { ImageRow } from '../store/schema.js';
-import { convertImage, imageInfo } from '../storage/qemu-img.js';
+import { imageInfo } from '../storage/qemu-img.js';
 import { nowIso } from '../util/time.js';
 import type { VmRepo } from '../vm/vm-repo.js';
+import { ensureSha256, sha256OfFile } from './checksum.js';
+import { downloadToFile } from './download.js';
 import type { ImageRepo } from './image-repo.js';
+import type { ImportRequest } from './import-request.js';
+import { copyIntoImageDir, inspectSource, type SourceImage } from './source-image.js';
 import { buildTinyImage } from './tiny/build-tiny-image.js';
 import { TINY_GUEST_MIN_MEMORY_MIB } from './tiny/guest-cmdline.js';
 import { toApiImage } from './to-api-image.js';
@@ -92,41 +97,40 @@ export class ImageService {
     return op;
   }
 
-  /** Imports a qcow2 or raw disk image from a path on this host, in the background. */
-  async import(body: ImageImport): Promise<Operation> {
-    const path = body.path;
-    const bad = (reason: string) => new HerdError('image_source_invalid', { path, reason, field: 'path' });
-    if (!isAbsolute(path) || normalize(path) !== path.replace(/\/+$/, '')) throw bad('give a normalized absolute path (no "..")');
-    if (!existsSync(path)) throw bad('no such file');
-    if (!statSync(path).isFile()) throw bad('not a regular file');
-    let info;
-    try {
-      info = await imageInfo(path);
-    } catch (e) {
-      throw bad(`qemu-img cannot read it: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    if (info.format !== 'qcow2' && info.format !== 'raw') throw bad(`its format is ${info.format}; herd imports qcow2 and raw images`);
-    if (await this.#d.images.findOptional(body.name)) throw new HerdError('name_taken', { kind: 'image', name: body.name, field: 'name' });
-    const format = info.format;
+  /**
+   * Imports a qcow2, raw or ISO image from a file on this host or an http(s) URL, in the
+   * background. A file is checked before the operation starts; a download once it has arrived.
+   * With `sha256`, bytes that do not match fail the import and nothing is kept.
+   */
+  async import(request: ImportRequest): Promise<Operation> {
+    const { name, source, sha256 } = request;
+    const local = source.kind === 'path' ? await inspectLocalFile(source.path) : undefined;
+    if (await this.#d.images.findOptional(name)) throw new HerdError('name_taken', { kind: 'image', name, field: 'name' });
     const id = randomUUID();
-    const op = await this.#d.ops.create('image.import', { type: 'image', id, name: body.name }, {}, `importing ${path}`);
-    void this.#run(op.id, id, body.name, async (dir) => {
-      const target = join(dir, `disk.${format}`);
-      // A copy, flattened: images are immutable and must not depend on the file they came from.
-      await convertImage(path, target, format, (pct) => void this.#d.ops.progress(op.id, pct, 'copying'));
-      const copied = await imageInfo(target);
-      return {
-        kind: 'disk',
-        format,
-        disk_path: target,
-        kernel_path: null,
-        initrd_path: null,
-        kernel_cmdline: null,
-        min_memory_mib: null,
-        virtual_size: copied['virtual-size'],
-        actual_size: copied['actual-size'] ?? 0,
-        source: `file:${path}`,
-      };
+    const from = source.kind === 'path' ? source.path : source.url;
+    const op = await this.#d.ops.create('image.import', { type: 'image', id, name }, {}, `importing ${from}`);
+    const progress = (pct: number, message: string) => void this.#d.ops.progress(op.id, pct, message);
+    void this.#run(op.id, id, name, async (dir) => {
+      if (local) {
+        if (sha256) {
+          progress(0, 'checking sha256');
+          ensureSha256(from, sha256, await sha256OfFile(from));
+        }
+        return copyIntoImageDir(from, local, dir, `file:${from}`, (pct) => progress(pct, 'copying'));
+      }
+      const download = this.#downloadPath(id);
+      try {
+        // The download is 90% of the work shown; the copy into the image directory the rest.
+        await downloadToFile(from, download, {
+          ...(sha256 && { sha256 }),
+          onProgress: ({ bytes, total }) =>
+            progress(total ? (90 * bytes) / total : 0, `downloading ${formatSize(bytes)}${total ? ` of ${formatSize(total)}` : ''}`),
+        });
+        const image = await inspectSource(download, { shownAs: from, field: 'url', selfContained: true });
+        return await copyIntoImageDir(download, image, dir, from, (pct) => progress(90 + pct / 10, 'copying'));
+      } finally {
+        await rm(download, { force: true });
+      }
     });
     return op;
   }
@@ -135,9 +139,17 @@ export class ImageService {
   async recoverInterrupted(): Promise<void> {
     for (const op of await this.#d.ops.listUnfinished()) {
       if (op.target_type !== 'image') continue;
-      if (op.target_id && !(await this.#d.images.get(op.target_id))) await rm(this.#d.paths.imageDir(op.target_id), { recursive: true, force: true });
+      if (op.target_id && !(await this.#d.images.get(op.target_id))) {
+        await rm(this.#d.paths.imageDir(op.target_id), { recursive: true, force: true });
+        await rm(this.#downloadPath(op.target_id), { force: true });
+      }
       await this.#d.ops.fail(op.id, new HerdError('operation_failed', { kind: op.kind, reason: 'interrupted by a daemon restart; run it again' }));
     }
+  }
+
+  /** Where the download of image `id` goes until it is copied in; named for the id so a restart finds it. */
+  #downloadPath(id: string): string {
+    return join(this.#d.paths.tmp, `import-${id}`);
   }
 
   async #run(
@@ -161,6 +173,16 @@ export class ImageService {
       await this.#d.ops.fail(opId, err);
     }
   }
+}
+
+/** Checks a file on this host before its import starts. Throws image_source_invalid. */
+async function inspectLocalFile(path: string): Promise<SourceImage> {
+  const bad = (reason: string) => new HerdError('image_source_invalid', { path, reason, field: 'path' });
+  if (!isAbsolute(path) || normalize(path) !== path.replace(/\/+$/, '')) throw bad('give a normalized absolute path (no "..")');
+  if (!existsSync(path)) throw bad('no such file');
+  if (!statSync(path).isFile()) throw bad('not a regular file');
+  // The host's own files are trusted: a backing chain is flattened into the copy.
+  return inspectSource(path, { shownAs: path, field: 'path', selfContained: false });
 }
 
 function describeUsers(users: string[]): string {

@@ -11,7 +11,7 @@ import { nowIso } from '../util/time.js';
 
 /** What an operation acts on. */
 export interface OperationTarget {
-  readonly type: 'vm' | 'image';
+  readonly type: 'vm' | 'image' | 'volume';
   readonly id: string | null;
   readonly name: string;
 }

@@ -3,11 +3,10 @@
  * changes, and succeeds or fails accordingly. After a daemon restart, unfinished VM operations
  * are tracked again, so none stays "running" forever.
  */
-import type { OperationKind } from '@herd/api';
+import type { OperationKind, Vm } from '@herd/api';
 import type { Logger } from 'pino';
 import type { VmRow } from '../store/schema.js';
 import type { VmRepo } from '../vm/vm-repo.js';
-import { toApiVm } from '../vm/to-api-vm.js';
 import type { OperationStore } from './operation-store.js';
 import { checkVmGoal, type VmOpParams } from './vm-op-goals.js';
 
@@ -22,14 +21,14 @@ interface Tracked {
 export class VmOpTracker {
   readonly #ops: OperationStore;
   readonly #vms: VmRepo;
-  readonly #imageName: (imageId: string) => Promise<string>;
+  readonly #view: (row: VmRow) => Promise<Vm>;
   readonly #log: Logger;
   readonly #byVm = new Map<string, Map<string, Tracked>>();
 
-  constructor(ops: OperationStore, vms: VmRepo, imageName: (imageId: string) => Promise<string>, log: Logger) {
+  constructor(ops: OperationStore, vms: VmRepo, view: (row: VmRow) => Promise<Vm>, log: Logger) {
     this.#ops = ops;
     this.#vms = vms;
-    this.#imageName = imageName;
+    this.#view = view;
     this.#log = log;
     vms.onChange((id, row) => void this.#check(id, row));
   }
@@ -59,7 +58,7 @@ export class VmOpTracker {
       set.delete(t.opId);
       try {
         if (check.kind === 'done') {
-          const result = row ? { vm: toApiVm(row, await this.#imageName(row.image_id)) } : { id: vmId, name: t.name };
+          const result = row ? { vm: await this.#view(row) } : { id: vmId, name: t.name };
           await this.#ops.succeed(t.opId, result);
         } else {
           await this.#ops.fail(t.opId, check.error);

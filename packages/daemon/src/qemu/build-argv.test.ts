@@ -58,6 +58,21 @@ describe('buildArgv golden files', () => {
     );
   });
 
+  it('LUKS secret by file, host_device, serial, and a CD-ROM booted from (root disk yields bootindex 0)', () => {
+    golden(
+      'disk-options-cdrom-boot',
+      buildArgv({
+        ...base,
+        boot: { kind: 'firmware' },
+        disks: [
+          { id: 'root', path: '/var/lib/herd/pools/lvm/web-1-root', format: 'raw', driver: 'host_device', serial: 'herd-root' },
+          { id: 'sealed', path: '/pools/a,b/sealed.qcow2', format: 'qcow2', secretFile: '/run/herd/keys/a,b.key', readOnly: true },
+        ],
+        cdrom: { path: '/var/lib/herd/isos/install,1.iso', boot: true },
+      }),
+    );
+  });
+
   it('commas in paths are doubled in key=value options and left alone in verbatim ones', () => {
     golden(
       'comma-escaping',
@@ -73,11 +88,31 @@ describe('buildArgv golden files', () => {
   });
 });
 
+describe('buildArgv disks', () => {
+  const root = { id: 'root', path: '/r.qcow2', format: 'qcow2' } as const;
+
+  it('keeps bootindex 0 on the root disk when the CD-ROM is only attached', () => {
+    const argv = buildArgv({ ...base, boot: { kind: 'firmware' }, disks: [root], cdrom: { path: '/x.iso', boot: false } });
+    expect(argv).toContain('virtio-blk-pci,drive=root-fmt,id=root,werror=stop,rerror=stop,bootindex=0');
+    expect(argv).toContain('ide-cd,drive=cdrom-fmt,id=cdrom');
+  });
+
+  it('puts no passphrase on the command line, only the file holding it', () => {
+    const argv = buildArgv({ ...base, disks: [{ ...root, secretFile: '/keys/root.key' }] });
+    expect(argv.filter((a) => a.includes('root-key'))).toEqual([
+      'secret,id=root-key,file=/keys/root.key,format=raw',
+      'driver=qcow2,node-name=root-fmt,file=root-file,encrypt.format=luks,encrypt.key-secret=root-key',
+    ]);
+  });
+});
+
 describe('buildArgv validation', () => {
   it('rejects newlines in any user-influenced value', () => {
     expect(() => buildArgv({ ...base, name: 'a\nb' })).toThrow(UnsafeOptionValueError);
     expect(() => buildArgv({ ...base, boot: { kind: 'kernel', kernel: '/k', cmdline: 'a\nb' } })).toThrow(UnsafeOptionValueError);
     expect(() => buildArgv({ ...base, disks: [{ id: 'root', path: '/a\0b', format: 'raw' }] })).toThrow(UnsafeOptionValueError);
+    expect(() => buildArgv({ ...base, disks: [{ id: 'root', path: '/a', format: 'qcow2', secretFile: '/k\n' }] })).toThrow(UnsafeOptionValueError);
+    expect(() => buildArgv({ ...base, cdrom: { path: '/a\nb.iso', boot: false } })).toThrow(UnsafeOptionValueError);
   });
 
   it('rejects disk ids QEMU would not accept as node names, and duplicates', () => {
@@ -85,6 +120,13 @@ describe('buildArgv validation', () => {
     expect(() => buildArgv({ ...base, disks: [{ id: 'x'.repeat(27), path: '/a', format: 'raw' }] })).toThrow(InvalidLaunchSpecError);
     const d = { id: 'root', path: '/a', format: 'raw' } as const;
     expect(() => buildArgv({ ...base, disks: [d, d] })).toThrow(/used twice/);
+  });
+
+  it('rejects serials virtio-blk cannot carry, secrets on raw images, and booting a CD-ROM past -kernel', () => {
+    expect(() => buildArgv({ ...base, disks: [{ id: 'root', path: '/a', format: 'raw', serial: 's'.repeat(21) }] })).toThrow(/serial/);
+    expect(() => buildArgv({ ...base, disks: [{ id: 'root', path: '/a', format: 'raw', serial: 'a b' }] })).toThrow(InvalidLaunchSpecError);
+    expect(() => buildArgv({ ...base, disks: [{ id: 'root', path: '/a', format: 'raw', secretFile: '/k' }] })).toThrow(/only qcow2/);
+    expect(() => buildArgv({ ...base, cdrom: { path: '/x.iso', boot: true } })).toThrow(/firmware boot/);
   });
 
   it('rejects sizes that are not positive integers', () => {

@@ -5,8 +5,9 @@
  * The device model is deliberately lean (`-nodefaults`, no display, no NIC unless asked, virtio
  * disks only) because boot time must stay within a few percent of a minimal hand-written QEMU.
  */
+import { diskObjects, renderOption } from './disk-objects.js';
 import { checkVerbatimValue, escapeOptionValue } from './escape.js';
-import type { DiskSpec, LaunchSpec } from './launch-spec.js';
+import type { CdromSpec, DiskSpec, LaunchSpec } from './launch-spec.js';
 import { consoleSocketPath, pidfilePath, qmpSocketPath } from './launch-spec.js';
 
 /** The emulator herd runs for x86-64 guests (resolved through PATH by `run()`). */
@@ -23,6 +24,9 @@ export class InvalidLaunchSpecError extends Error {
 // QEMU ids must start with a letter; block node names are limited to 31 bytes, and we append
 // "-file"/"-fmt" (5 bytes at most) to the disk id.
 const DISK_ID = /^[A-Za-z][A-Za-z0-9_-]{0,25}$/;
+// virtio-blk carries at most 20 bytes of serial; the characters are the ones udev keeps
+// unchanged in /dev/disk/by-id names.
+const SERIAL = /^[A-Za-z0-9._-]{1,20}$/;
 // sun_path is 108 bytes including the terminating NUL; QEMU (and node:net) refuse longer paths.
 const MAX_SOCKET_PATH_BYTES = 107;
 
@@ -56,9 +60,10 @@ export function buildArgv(spec: LaunchSpec): string[] {
     // logfile= records all guest output even while no console client is connected.
     '-chardev', `socket,id=serial0,path=${e(consoleSock)},server=on,wait=off,logfile=${e(spec.consoleLog)},logappend=on`,
     '-serial', 'chardev:serial0',
-    // With -kernel, QEMU's linuxboot option ROM holds bootindex 0; the root disk only gets it
-    // when the firmware boots from disk.
-    ...spec.disks.flatMap((d, i) => diskArgs(d, i === 0 && spec.boot.kind === 'firmware')),
+    // With -kernel, QEMU's linuxboot option ROM holds bootindex 0; the root disk only gets a
+    // bootindex when the firmware boots, and yields 0 to a CD-ROM booted from.
+    ...spec.disks.flatMap((d, i) => diskArgs(d, i === 0 && spec.boot.kind === 'firmware' ? (spec.cdrom?.boot ? 1 : 0) : undefined)),
+    ...(spec.cdrom === undefined ? [] : cdromArgs(spec.cdrom)),
     ...bootArgs(spec.boot),
     // A guest kernel panic is reported to QEMU (GUEST_PANICKED), which then shuts down, so the
     // panic reaches herd as an exit with a reason instead of a silently hung guest.
@@ -69,17 +74,23 @@ export function buildArgv(spec: LaunchSpec): string[] {
   ];
 }
 
-function diskArgs(disk: DiskSpec, root: boolean): string[] {
-  const e = escapeOptionValue;
-  const ro = disk.readOnly ? ',read-only=on' : '';
-  const file = `${disk.id}-file`;
-  const fmt = `${disk.id}-fmt`;
+function diskArgs(disk: DiskSpec, bootindex: number | undefined): string[] {
+  const o = diskObjects(disk, bootindex);
   return [
-    '-blockdev', `driver=file,node-name=${e(file)},filename=${e(disk.path)}${ro}`,
-    '-blockdev', `driver=${disk.format},node-name=${e(fmt)},file=${e(file)}${ro}`,
-    // An I/O error pauses the VM (BLOCK_IO_ERROR) rather than letting the guest write on and
-    // corrupt its data; herd reports it and waits for the operator.
-    '-device', `virtio-blk-pci,drive=${e(fmt)},id=${e(disk.id)},werror=stop,rerror=stop${root ? ',bootindex=0' : ''}`,
+    // The secret names the passphrase's file, never the passphrase: argv is world-readable in /proc.
+    ...(o.secret ? ['-object', renderOption(o.secret, 'qom-type')] : []),
+    '-blockdev', renderOption(o.protocolNode),
+    '-blockdev', renderOption(o.formatNode),
+    '-device', renderOption(o.device, 'driver'),
+  ];
+}
+
+function cdromArgs(cdrom: CdromSpec): string[] {
+  // The pc machine's built-in PIIX IDE controller takes the drive: no controller to add.
+  return [
+    '-blockdev', `driver=file,node-name=cdrom-file,filename=${escapeOptionValue(cdrom.path)},read-only=on`,
+    '-blockdev', 'driver=raw,node-name=cdrom-fmt,file=cdrom-file,read-only=on',
+    '-device', `ide-cd,drive=cdrom-fmt,id=cdrom${cdrom.boot ? ',bootindex=0' : ''}`,
   ];
 }
 
@@ -106,6 +117,24 @@ function bootArgs(boot: LaunchSpec['boot']): string[] {
   ];
 }
 
+/**
+ * Throws {@link InvalidLaunchSpecError} if QEMU would reject or misread `disk` (its id, serial,
+ * or a secret on a format that cannot use one). Paths are checked where they are rendered. Pure;
+ * may be called anywhere, and is called for every disk by {@link buildArgv} and `hotplugDisk`.
+ */
+export function validateDisk(disk: DiskSpec): void {
+  const id = JSON.stringify(disk.id);
+  if (!DISK_ID.test(disk.id)) {
+    throw new InvalidLaunchSpecError(`disk id ${id} must be a letter followed by up to 25 letters, digits, '-' or '_'`);
+  }
+  if (disk.serial !== undefined && !SERIAL.test(disk.serial)) {
+    throw new InvalidLaunchSpecError(`serial ${JSON.stringify(disk.serial)} of disk ${id} must be 1 to 20 letters, digits, '.', '_' or '-'`);
+  }
+  if (disk.secretFile !== undefined && disk.format !== 'qcow2') {
+    throw new InvalidLaunchSpecError(`disk ${id} has a secretFile, but only qcow2 images are opened with a LUKS passphrase (format is ${disk.format})`);
+  }
+}
+
 function validate(spec: LaunchSpec): void {
   if (!Number.isInteger(spec.cpus) || spec.cpus < 1) throw new InvalidLaunchSpecError(`cpus must be a positive integer, got ${spec.cpus}`);
   if (!Number.isInteger(spec.memoryMiB) || spec.memoryMiB < 1) {
@@ -113,11 +142,12 @@ function validate(spec: LaunchSpec): void {
   }
   const seen = new Set<string>();
   for (const d of spec.disks) {
-    if (!DISK_ID.test(d.id)) {
-      throw new InvalidLaunchSpecError(`disk id ${JSON.stringify(d.id)} must be a letter followed by up to 25 letters, digits, '-' or '_'`);
-    }
+    validateDisk(d);
     if (seen.has(d.id)) throw new InvalidLaunchSpecError(`disk id ${JSON.stringify(d.id)} is used twice`);
     seen.add(d.id);
+  }
+  if (spec.cdrom?.boot && spec.boot.kind !== 'firmware') {
+    throw new InvalidLaunchSpecError('cdrom.boot needs firmware boot: with a kernel given, QEMU boots that kernel and never the CD-ROM');
   }
   for (const p of [qmpSocketPath(spec.runDir), consoleSocketPath(spec.runDir)]) {
     if (Buffer.byteLength(p) > MAX_SOCKET_PATH_BYTES) {

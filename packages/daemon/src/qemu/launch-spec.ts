@@ -25,6 +25,22 @@ export interface DiskSpec {
   readonly path: string;
   readonly format: 'qcow2' | 'raw';
   readonly readOnly?: boolean;
+  /** QEMU's protocol driver: `file` (default) for image files, `host_device` for block devices such as LVM logical volumes. */
+  readonly driver?: 'file' | 'host_device';
+  /**
+   * File holding the passphrase of a LUKS-encrypted qcow2 (`encrypt.format=luks`); qcow2 only.
+   * QEMU reads the file itself, so the passphrase never appears on a command line or over QMP.
+   */
+  readonly secretFile?: string;
+  /** virtio-blk serial (letters, digits, `.`, `_`, `-`; at most 20): guests with udev see /dev/disk/by-id/virtio-<serial>. */
+  readonly serial?: string;
+}
+
+/** A read-only raw ISO image on the pc machine's IDE bus. */
+export interface CdromSpec {
+  readonly path: string;
+  /** Boot from it (bootindex 0, the root disk then gets 1); needs firmware boot. */
+  readonly boot: boolean;
 }
 
 /** Everything needed to start one VM's QEMU process. */
@@ -41,8 +57,10 @@ export interface LaunchSpec {
   /** Serial console log file (appended to; survives daemon restarts). */
   readonly consoleLog: string;
   readonly boot: KernelBoot | FirmwareBoot;
-  /** disks[0] is the root disk (bootindex 0). */
+  /** disks[0] is the root disk (bootindex 0 under firmware boot, or 1 when booting from the cdrom). */
   readonly disks: readonly DiskSpec[];
+  /** An ISO attached as an IDE CD-ROM (device id `cdrom`); absent: no CD-ROM drive. */
+  readonly cdrom?: CdromSpec;
   /** Start with the vCPUs stopped (`-S`); `cont` over QMP starts them. */
   readonly startPaused?: boolean;
   /** An i6300esb watchdog and what QEMU does when it fires; absent or `off`: no device. */

@@ -17,18 +17,23 @@ import type { VmRow } from '../store/schema.js';
 import { nowIso } from '../util/time.js';
 import { launchSpecFor } from '../vm/launch-spec-for.js';
 import { resolveAccel, type HostAccel } from '../vm/resolve-accel.js';
-import { ensureRootDisk, removeRootDisk } from '../vm/root-disk.js';
 import { VmInstance, type ExitInfo, type InstanceHooks } from '../vm/vm-instance.js';
 import { recentRestarts } from '../vm/to-api-vm.js';
 import type { HealthMonitor } from '../health/health-monitor.js';
 import { decideRestart } from './restart-policy.js';
 import type { VmRepo } from '../vm/vm-repo.js';
+import type { VolumeService } from '../volumes/volume-service.js';
+import type { SnapshotRepo } from '../snapshots/snapshot-repo.js';
+import { listDisks, hotplugDisk, unplugDisk } from '../qemu/qmp-block.js';
+import { loadVmState } from '../qemu/qmp-snapshot.js';
 import { again, done, type ReconcileResult } from './work-queue.js';
 
 /** What the reconciler needs. */
 export interface VmReconcilerDeps {
   readonly vms: VmRepo;
   readonly images: ImageRepo;
+  readonly volumes: VolumeService;
+  readonly snapshots: SnapshotRepo;
   readonly paths: DataPaths;
   readonly consoles: ConsoleHubs;
   readonly accel: HostAccel;
@@ -108,12 +113,22 @@ export class VmReconciler {
       const image = await images.get(row.image_id);
       if (!image) throw new HerdError('image_unusable', { name: row.image_id, reason: 'the image no longer exists' });
       const accel = resolveAccel(row.accel_pref, this.#d.accel);
-      await ensureRootDisk(paths.rootDisk(row.id), image, Number(row.disk_bytes));
-      const spec = launchSpecFor(row, image, paths, accel, paused);
+      await this.#d.volumes.adoptRoot(row);
+      const disks = await this.#d.volumes.diskSpecs(row.id);
+      const cdrom = row.cdrom_image_id ? await images.get(row.cdrom_image_id) : undefined;
+      if (row.cdrom_image_id && !cdrom) throw new HerdError('image_unusable', { name: row.cdrom_image_id, reason: 'the cdrom image no longer exists' });
+      // A revert to a snapshot with memory starts QEMU paused and loads the saved state into it.
+      const resume = row.resume_snapshot;
+      const spec = launchSpecFor(row, image, paths, accel, paused || resume !== null, disks, cdrom?.disk_path);
       const launched = await launchQemu(spec);
       pid = launched.pid;
       const inst = await VmInstance.attach(row.id, launched.pid, qmpSocketPath(spec.runDir), this.#hooks(row.id));
       this.#adopt(inst);
+      if (resume !== null) {
+        await loadVmState(inst.qmp, { jobId: 'resume', tag: resume, vmstateDisk: 'root', disks: disks.map((d) => d.id), timeoutMs: 30 * 60_000 });
+        await vms.setResume(row.id, null);
+        if (!paused) await inst.resume();
+      }
       const byPolicy = row.next_restart_at !== null;
       const started = await vms.setStatus(row.id, {
         state: inst.status,
@@ -139,6 +154,8 @@ export class VmReconciler {
         }
       }
       await rm(paths.runDir(row.id), { recursive: true, force: true });
+      // Saved memory that failed to load is not tried again: the next start boots the reverted disks.
+      if (row.resume_snapshot !== null) await vms.setResume(row.id, null);
       const message = e instanceof Error ? e.message : String(e);
       log.warn({ vm: row.name, vmId: row.id, err: message }, 'VM failed to start');
       // Terminal: the VM goes to `error` with the reason, and stays there until the user acts
@@ -177,7 +194,8 @@ export class VmReconciler {
     this.#instances.delete(row.id);
     consoles.drop(row.id);
     await rm(paths.runDir(row.id), { recursive: true, force: true });
-    await removeRootDisk(paths.rootDisk(row.id));
+    await this.#d.volumes.releaseVm(row.id);
+    await this.#d.snapshots.removeAll(row.id);
     await rm(paths.consoleLog(row.id), { force: true });
     await vms.remove(row.id);
     log.info({ vm: row.name, vmId: row.id }, 'VM deleted');
@@ -205,6 +223,7 @@ export class VmReconciler {
       const inst = await VmInstance.attach(row.id, pid, qmpSocketPath(runDir), this.#hooks(row.id));
       this.#adopt(inst);
       this.#d.log.info({ vm: row.name, vmId: row.id, pid }, 'reattached to running VM');
+      await this.#syncDisks(row, inst);
       if (row.pid !== pid || !liveStates.has(row.state))
         await this.#d.vms.setStatus(row.id, { state: inst.status, pid, started_at: row.started_at ?? nowIso() });
       return inst;
@@ -272,6 +291,23 @@ export class VmReconciler {
         );
         return;
       }
+    }
+  }
+
+  /**
+   * Makes the disks of a running QEMU match the VM's volumes: a daemon that died between a
+   * hot-plug and its record (or the reverse) left them apart. Failures are logged; the record
+   * stays what the user asked for.
+   */
+  async #syncDisks(row: VmRow, inst: VmInstance): Promise<void> {
+    const wanted = await this.#d.volumes.diskSpecs(row.id);
+    try {
+      const present = new Set(await listDisks(inst.qmp));
+      for (const d of wanted) if (!present.has(d.id)) await hotplugDisk(inst.qmp, d);
+      const ids = new Set(wanted.map((d) => d.id));
+      for (const id of present) if (!ids.has(id) && /^d[0-9a-f]{12}$/.test(id)) await unplugDisk(inst.qmp, id, { timeoutMs: 10_000 });
+    } catch (e) {
+      this.#d.log.warn({ vm: row.name, vmId: row.id, err: e instanceof Error ? e.message : String(e) }, 'cannot bring the disks of the running VM in line with its volumes');
     }
   }
 

@@ -73,4 +73,48 @@ describe('WorkQueue', () => {
   it('caps exponential backoff', () => {
     expect([1, 2, 3, 4, 10, 30].map((a) => backoffMs(a, 200, 60_000))).toEqual([200, 400, 800, 1600, 60_000, 60_000]);
   });
+
+  it('runs exclusive tasks apart from passes of their key, and passes woken meanwhile after them', async () => {
+    const log: string[] = [];
+    let inside = 0;
+    let overlap = false;
+    const enter = async (what: string) => {
+      inside++;
+      if (inside > 1) overlap = true;
+      log.push(`${what}+`);
+      await tick(15);
+      log.push(`${what}-`);
+      inside--;
+    };
+    const q = new WorkQueue(async () => {
+      await enter('pass');
+      return done;
+    });
+    q.add('a');
+    await tick(1);
+    const ex1 = q.exclusive('a', async () => {
+      await enter('ex1');
+      return 1;
+    });
+    q.add('a');
+    const ex2 = q.exclusive('a', async () => {
+      await enter('ex2');
+      return 2;
+    });
+    expect(await Promise.all([ex1, ex2])).toEqual([1, 2]);
+    await q.idle();
+    expect(overlap).toBe(false);
+    expect(log.filter((x) => x.endsWith('+'))).toEqual(['pass+', 'ex1+', 'ex2+', 'pass+']);
+    // Other keys are not held up.
+    let other = false;
+    const q2 = new WorkQueue(async () => {
+      other = true;
+      return done;
+    });
+    const held = q2.exclusive('a', () => tick(30));
+    q2.add('b');
+    await tick(5);
+    expect(other).toBe(true);
+    await held;
+  });
 });

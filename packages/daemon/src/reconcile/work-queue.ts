@@ -30,6 +30,7 @@ export class WorkQueue {
   readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #failures = new Map<string, number>();
   readonly #idleWaiters: (() => void)[] = [];
+  readonly #released = new Map<string, (() => void)[]>();
   #stopped = false;
 
   constructor(handler: (key: string) => Promise<ReconcileResult>, options: WorkQueueOptions = {}) {
@@ -66,6 +67,21 @@ export class WorkQueue {
     );
   }
 
+  /**
+   * Runs `fn` for `key` as if it were a pass: never while a pass of `key` runs, and no pass
+   * starts until it ends (wake-ups meanwhile collapse into one pass after it). For work on a VM
+   * that must not race its reconciler, such as hot-plugging a disk.
+   */
+  async exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    while (this.#running.has(key)) await new Promise<void>((r) => this.#released.set(key, [...(this.#released.get(key) ?? []), r]));
+    this.#running.add(key);
+    try {
+      return await fn();
+    } finally {
+      this.#release(key);
+    }
+  }
+
   /** Resolves once nothing is queued or running (timers may still be pending). */
   idle(): Promise<void> {
     if (this.#queued.size === 0 && this.#running.size === 0) return Promise.resolve();
@@ -82,6 +98,11 @@ export class WorkQueue {
   async #process(key: string): Promise<void> {
     this.#queued.delete(key);
     if (this.#stopped) return;
+    // An exclusive task holds the key: run after it.
+    if (this.#running.has(key)) {
+      this.#dirty.add(key);
+      return;
+    }
     this.#running.add(key);
     try {
       const result = await this.#handler(key);
@@ -93,10 +114,22 @@ export class WorkQueue {
       this.#options.onError?.(key, e, attempt);
       this.addAfter(key, backoffMs(attempt, this.#options.baseBackoffMs, this.#options.maxBackoffMs));
     } finally {
-      this.#running.delete(key);
-      if (this.#dirty.delete(key)) this.add(key);
-      if (this.#queued.size === 0 && this.#running.size === 0) for (const w of this.#idleWaiters.splice(0)) w();
+      this.#release(key);
     }
+  }
+
+  #release(key: string): void {
+    this.#running.delete(key);
+    const waiters = this.#released.get(key);
+    if (waiters?.length) {
+      // The next exclusive task goes first; a pending wake-up becomes a pass after it.
+      this.#released.set(key, waiters.slice(1));
+      waiters[0]!();
+      return;
+    }
+    this.#released.delete(key);
+    if (this.#dirty.delete(key)) this.add(key);
+    if (this.#queued.size === 0 && this.#running.size === 0) for (const w of this.#idleWaiters.splice(0)) w();
   }
 }
 

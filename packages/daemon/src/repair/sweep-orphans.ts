@@ -1,7 +1,8 @@
 /**
  * Start-up repair: removes what a crash may have left behind for VMs that no longer exist:
- * a QEMU still running, runtime directories, root disks, console logs. Files are named by VM
- * id, so anything whose id has no VM record is an orphan.
+ * a QEMU still running, runtime directories, console logs. Files are named by VM id, so
+ * anything whose id has no VM record is an orphan. (Disks are volumes; VolumeService.sweepOrphans
+ * removes those no volume record names.)
  */
 import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
@@ -18,7 +19,6 @@ export async function sweepOrphans(paths: DataPaths, knownIds: ReadonlySet<strin
   const removed: string[] = [];
   for (const [dir, isRunDir] of [
     [paths.runRoot, true],
-    [paths.defaultPool, false],
     [paths.logRoot, false],
   ] as const) {
     if (!existsSync(dir)) continue;

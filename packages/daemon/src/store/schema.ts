@@ -42,13 +42,79 @@ export interface VmsTable {
   restart_times: string;
   next_restart_at: string | null;
   health: 'none' | 'starting' | 'healthy' | 'unhealthy';
+  /** An ISO image attached as a cdrom, or null. */
+  cdrom_image_id: string | null;
+  /** The snapshot the VM's disks run on top of (the last taken or reverted to). */
+  current_snapshot_id: string | null;
+  /** Name of a snapshot with memory to load at the next start (set by a revert), or null. */
+  resume_snapshot: string | null;
+}
+
+/** Storage pools. */
+export interface PoolsTable {
+  id: string;
+  name: string;
+  type: 'dir' | 'lvm-thin';
+  /** dir: the directory. */
+  path: string | null;
+  volume_group: string | null;
+  thin_pool: string | null;
+  shared: number;
+  created_at: string;
+}
+
+/** Volumes: virtual disks in pools. */
+export interface VolumesTable {
+  id: string;
+  name: string;
+  pool_id: string;
+  format: 'qcow2' | 'raw';
+  size_bytes: number;
+  /** File or block device. */
+  path: string;
+  /** root: a VM's boot disk; data: made by the user; layer: a frozen base that linked clones share (hidden). */
+  role: 'root' | 'data' | 'layer';
+  vm_id: string | null;
+  /** Order of attachment among a VM's data disks. */
+  attach_order: number;
+  /** The image this volume is a copy-on-write overlay of, if any. */
+  image_id: string | null;
+  /** The layer volume this volume is a copy-on-write overlay of, if any. */
+  layer_id: string | null;
+  encrypted: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Snapshots of VMs (all disks, optionally memory). */
+export interface SnapshotsTable {
+  id: string;
+  vm_id: string;
+  name: string;
+  parent_id: string | null;
+  with_memory: number;
+  vm_state: 'running' | 'paused' | 'stopped';
+  description: string;
+  created_at: string;
+}
+
+/** Backup archives. */
+export interface BackupsTable {
+  id: string;
+  vm_id: string;
+  vm_name: string;
+  path: string;
+  kind: 'full' | 'incremental';
+  parent_id: string | null;
+  size_bytes: number;
+  created_at: string;
 }
 
 /** Images. */
 export interface ImagesTable {
   id: string;
   name: string;
-  kind: 'kernel' | 'disk';
+  kind: 'kernel' | 'disk' | 'iso';
   format: 'qcow2' | 'raw';
   disk_path: string;
   kernel_path: string | null;
@@ -67,7 +133,7 @@ export interface OperationsTable {
   id: string;
   kind: string;
   status: 'pending' | 'running' | 'succeeded' | 'failed';
-  target_type: 'vm' | 'image';
+  target_type: 'vm' | 'image' | 'volume';
   target_id: string | null;
   target_name: string;
   progress: number;
@@ -174,12 +240,24 @@ export interface Database {
   metric_series: MetricSeriesTable;
   metric_samples: MetricSamplesTable;
   metric_rollups: MetricRollupsTable;
+  pools: PoolsTable;
+  volumes: VolumesTable;
+  snapshots: SnapshotsTable;
+  backups: BackupsTable;
 }
 
 /** A VM row. */
 export type VmRow = Selectable<VmsTable>;
 /** An image row. */
 export type ImageRow = Selectable<ImagesTable>;
+/** A pool row. */
+export type PoolRow = Selectable<PoolsTable>;
+/** A volume row. */
+export type VolumeRow = Selectable<VolumesTable>;
+/** A snapshot row. */
+export type SnapshotRow = Selectable<SnapshotsTable>;
+/** A backup row. */
+export type BackupRow = Selectable<BackupsTable>;
 /** An operation row. */
 export type OperationRow = Selectable<OperationsTable>;
 /** An event row. */

@@ -1,10 +1,18 @@
 /** Turns a VM record and its image into what QEMU is launched with. Pure. */
-import type { LaunchSpec } from '../qemu/launch-spec.js';
+import type { DiskSpec, LaunchSpec } from '../qemu/launch-spec.js';
 import type { ImageRow, VmRow } from '../store/schema.js';
 import type { DataPaths } from '../paths.js';
 
-/** The launch spec of `vm` on this host. */
-export function launchSpecFor(vm: VmRow, image: ImageRow, paths: DataPaths, accel: 'kvm' | 'tcg', startPaused: boolean): LaunchSpec {
+/** The launch spec of `vm` on this host, with its disks (root first) and the path of its cdrom ISO, if any. */
+export function launchSpecFor(
+  vm: VmRow,
+  image: ImageRow,
+  paths: DataPaths,
+  accel: 'kvm' | 'tcg',
+  startPaused: boolean,
+  disks: readonly DiskSpec[],
+  cdromPath?: string,
+): LaunchSpec {
   const boot: LaunchSpec['boot'] =
     image.kind === 'kernel' && image.kernel_path
       ? {
@@ -23,7 +31,9 @@ export function launchSpecFor(vm: VmRow, image: ImageRow, paths: DataPaths, acce
     runDir: paths.runDir(vm.id),
     consoleLog: paths.consoleLog(vm.id),
     boot,
-    disks: [{ id: 'root', path: paths.rootDisk(vm.id), format: 'qcow2' }],
+    disks,
+    // An install ISO boots first; once the guest is installed, the operator detaches it.
+    ...(cdromPath ? { cdrom: { path: cdromPath, boot: true } } : {}),
     startPaused,
     watchdog: vm.watchdog,
     portForwards: JSON.parse(vm.port_forwards) as { hostPort: number; guestPort: number }[],

@@ -1,9 +1,9 @@
 /** Converts VM rows to the API's Vm objects. */
-import type { HealthCheck, PortForward, Vm } from '@herd/api';
+import type { HealthCheck, PortForward, Vm, VmDisk } from '@herd/api';
 import type { VmRow } from '../store/schema.js';
 
-/** The API form of a VM row; `imageName` resolves the image id to its name. */
-export function toApiVm(row: VmRow, imageName: string): Vm {
+/** The API form of a VM row, given its image's name and its disks and cdrom (see VmView). */
+export function toApiVm(row: VmRow, imageName: string, storage: { disks: VmDisk[]; cdrom: string | null } = { disks: [], cdrom: null }): Vm {
   const live = row.state === 'running' || row.state === 'paused' || row.state === 'stopping' || row.state === 'starting';
   return {
     id: row.id,
@@ -25,6 +25,8 @@ export function toApiVm(row: VmRow, imageName: string): Vm {
       healthCheck: row.health_check ? (JSON.parse(row.health_check) as HealthCheck) : null,
       watchdog: row.watchdog,
       portForwards: JSON.parse(row.port_forwards) as PortForward[],
+      disks: storage.disks,
+      cdrom: storage.cdrom,
     },
     status: {
       reason: row.reason,

@@ -145,6 +145,11 @@ export class VmInstance {
     return this.#qmp.execute('query-blockstats', undefined, BlockStatsSchema, { timeoutMs: 2_000 });
   }
 
+  /** The QMP connection, for storage work on the running VM (hot-plug, snapshots, block jobs). */
+  get qmp(): QmpClient {
+    return this.#qmp;
+  }
+
   /** Presses the ACPI power button; the guest decides whether and when to power off. */
   async powerdown(): Promise<void> {
     this.#stopRequest ??= 'acpi';

@@ -102,6 +102,11 @@ export class VmRepo {
     return row;
   }
 
+  /** Sets (or clears) the snapshot with memory the next start resumes from. */
+  async setResume(id: string, snapshot: string | null): Promise<void> {
+    await this.#db.updateTable('vms').set({ resume_snapshot: snapshot }).where('id', '=', id).execute();
+  }
+
   /** Changes a VM's settings; an event says what changed. */
   async setSettings(id: string, patch: VmSettingsPatch): Promise<VmRow | undefined> {
     const row = await this.#db.updateTable('vms').set({ ...patch, updated_at: nowIso() }).where('id', '=', id).returningAll().executeTakeFirst();

@@ -3,7 +3,6 @@
  * records the user's intent, starts an operation that finishes when the reconciler has made it
  * true, and wakes the reconciler. Nothing here talks to QEMU.
  */
-import { randomUUID } from 'node:crypto';
 import {
   HerdError,
   allowedActions,
@@ -25,17 +24,16 @@ import type { VmOpTracker } from '../operations/vm-op-tracker.js';
 import type { VmOpParams } from '../operations/vm-op-goals.js';
 import type { DataPaths } from '../paths.js';
 import type { VmRow } from '../store/schema.js';
-import { nowIso } from '../util/time.js';
 import { resolveAccel, type HostAccel } from './resolve-accel.js';
-import { ensureRootDisk, removeRootDisk } from './root-disk.js';
-import { toApiVm } from './to-api-vm.js';
+import type { PoolService } from '../pools/pool-service.js';
+import { defaultPoolName } from '../pools/pool-service.js';
+import type { VolumeRepo } from '../volumes/volume-repo.js';
+import { rootVolumeName, type VolumeService } from '../volumes/volume-service.js';
 import type { VmRepo } from './vm-repo.js';
+import type { VmView } from './vm-view.js';
+import { defaultRestartLimit, defaultStopTimeoutS, newVmRow } from './new-vm-row.js';
 
-/** Default grace for an ACPI shutdown before it is forced. */
-export const defaultStopTimeoutS = 60;
-
-/** Default cap on restarts by the policy: more than 5 in 10 minutes is a crash loop. */
-export const defaultRestartLimit = { maxRestarts: 5, windowSeconds: 600 } as const;
+export { defaultRestartLimit, defaultStopTimeoutS } from './new-vm-row.js';
 
 /** What the VM service needs. */
 export interface VmServiceDeps {
@@ -44,6 +42,10 @@ export interface VmServiceDeps {
   readonly ops: OperationStore;
   readonly tracker: VmOpTracker;
   readonly paths: DataPaths;
+  readonly pools: PoolService;
+  readonly volumes: VolumeService;
+  readonly volumeRows: VolumeRepo;
+  readonly view: VmView;
   readonly accel: HostAccel;
   readonly hostName: string;
   readonly wake: (vmId: string) => void;
@@ -59,9 +61,7 @@ export class VmService {
 
   /** All VMs. */
   async list(): Promise<Vm[]> {
-    const rows = await this.#d.vms.list();
-    const names = new Map((await this.#d.images.list()).map((i) => [i.id, i.name]));
-    return rows.map((r) => toApiVm(r, names.get(r.image_id) ?? r.image_id));
+    return this.#d.view.many(await this.#d.vms.list());
   }
 
   /** One VM, by id or name. */
@@ -83,6 +83,14 @@ export class VmService {
     if (problem) throw new HerdError('validation_failed', { field: 'name', reason: problem });
     const image = await this.#d.images.findOptional(body.image);
     if (!image) throw new HerdError('validation_failed', { field: 'image', reason: `image '${body.image}' does not exist; see \`herd image list\`` });
+    if (image.kind === 'iso')
+      throw new HerdError('validation_failed', { field: 'image', reason: `image '${image.name}' is an ISO; give it as cdrom and a disk image (or a blank disk) as image` });
+    const cdrom = body.cdrom === undefined ? undefined : await this.#d.images.findOptional(body.cdrom);
+    if (body.cdrom !== undefined && !cdrom) throw new HerdError('validation_failed', { field: 'cdrom', reason: `image '${body.cdrom}' does not exist; see \`herd image list\`` });
+    if (cdrom && cdrom.kind !== 'iso') throw new HerdError('validation_failed', { field: 'cdrom', reason: `image '${cdrom.name}' is not an ISO image` });
+    const pool = await this.#d.pools.find(body.pool ?? defaultPoolName).catch(() => {
+      throw new HerdError('validation_failed', { field: 'pool', reason: `pool '${body.pool}' does not exist; see \`herd pool list\`` });
+    });
     const accelPref = body.accel ?? 'auto';
     resolveAccel(accelPref, this.#d.accel);
     const virtual = Number(image.virtual_size);
@@ -97,9 +105,7 @@ export class VmService {
         field: 'memoryMiB',
         reason: `image '${image.name}' needs at least ${image.min_memory_mib} MiB of memory to boot; ${memoryMiB} MiB was asked for`,
       });
-    const now = nowIso();
-    const row: VmRow = {
-      id: randomUUID(),
+    const row = newVmRow({
       name: body.name,
       host: this.#d.hostName,
       cpus: body.cpus ?? 1,
@@ -109,38 +115,26 @@ export class VmService {
       kernel_cmdline: body.kernelCmdline ?? null,
       accel_pref: accelPref,
       desired_state: body.start ? 'running' : 'stopped',
-      deleting: 0,
-      stop_timeout_s: defaultStopTimeoutS,
-      restart_generation: 0,
-      boot_generation: 0,
-      state: 'stopped',
-      accel: null,
-      pid: null,
-      reason: 'created',
-      last_error: null,
-      started_at: null,
-      stop_deadline: null,
-      state_changed_at: now,
-      created_at: now,
-      updated_at: now,
       restart_policy: body.restartPolicy ?? 'no',
       restart_max: body.restartLimit?.maxRestarts ?? defaultRestartLimit.maxRestarts,
       restart_window_s: body.restartLimit?.windowSeconds ?? defaultRestartLimit.windowSeconds,
       health_check: body.healthCheck ? JSON.stringify(body.healthCheck) : null,
       watchdog: body.watchdog ?? 'off',
       port_forwards: JSON.stringify(body.portForwards ?? []),
-      restart_times: '[]',
-      next_restart_at: null,
-      health: 'none',
-    };
+      cdrom_image_id: cdrom?.id ?? null,
+    });
     const existing = await this.#d.vms.find(body.name).catch(() => undefined);
     if (existing) throw new HerdError('name_taken', { kind: 'VM', name: body.name, field: 'name' });
-    const disk = this.#d.paths.rootDisk(row.id);
-    await ensureRootDisk(disk, image, diskBytes);
+    if (await this.#d.volumeRows.byName(rootVolumeName(body.name)))
+      throw new HerdError('name_taken', { kind: 'volume', name: rootVolumeName(body.name), field: 'name' });
+    await this.#d.pools.checkSpace(pool, diskBytes);
+    // The VM record first, then its root disk: a crash in between leaves a VM whose root disk
+    // the next daemon start makes (VolumeService.adoptRoot), never a disk no one owns.
+    await this.#d.vms.insert(row);
     try {
-      await this.#d.vms.insert(row);
+      await this.#d.volumes.createRoot(row, image, pool, diskBytes);
     } catch (e) {
-      await removeRootDisk(disk);
+      await this.#d.vms.remove(row.id);
       throw e;
     }
     const params: VmOpParams = { start: body.start === true };
@@ -235,8 +229,7 @@ export class VmService {
   }
 
   async #toApi(row: VmRow): Promise<Vm> {
-    const image = await this.#d.images.get(row.image_id);
-    return toApiVm(row, image?.name ?? row.image_id);
+    return this.#d.view.one(row);
   }
 }
 

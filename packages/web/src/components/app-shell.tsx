@@ -9,6 +9,7 @@ const sections = [
   { href: '/vms', label: 'Virtual machines', match: (p: string) => p === '/vms' || p.startsWith('/vms/') },
   { href: '/create', label: 'Create VM', match: (p: string) => p === '/create' },
   { href: '/images', label: 'Images', match: (p: string) => p.startsWith('/images') },
+  { href: '/storage', label: 'Storage', match: (p: string) => p.startsWith('/storage') },
   { href: '/operations', label: 'Operations', match: (p: string) => p.startsWith('/operations') },
 ] as const;
 

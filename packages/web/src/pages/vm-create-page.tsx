@@ -6,7 +6,7 @@
 import { parseSize, type Image, type VmCreate } from '@herd/api';
 import { useEffect, useState } from 'preact/hooks';
 import { client } from '../lib/client.js';
-import { isImageEvent } from '../lib/event-filters.js';
+import { isImageEvent, isStorageEvent } from '../lib/event-filters.js';
 import { errorField, errorMessage } from '../lib/errors.js';
 import { navigate } from '../lib/router.js';
 import { useLive } from '../lib/use-live.js';
@@ -15,7 +15,7 @@ import { Link } from '../components/link.js';
 import { Notice } from '../components/notice.js';
 
 /** Form inputs by API field name; the input ids are `create-${key}`. */
-const inputOf: Readonly<Record<string, string>> = { name: 'name', image: 'image', cpus: 'cpus', memoryMiB: 'memory', diskBytes: 'disk', accel: 'accel' };
+const inputOf: Readonly<Record<string, string>> = { name: 'name', image: 'image', cpus: 'cpus', memoryMiB: 'memory', diskBytes: 'disk', accel: 'accel', pool: 'pool', cdrom: 'cdrom' };
 
 function defaultMemory(image: Image | undefined): string {
   return String(Math.max(128, image?.minMemoryMiB ?? 0));
@@ -24,12 +24,18 @@ function defaultMemory(image: Image | undefined): string {
 /** The create-VM page. */
 export function VmCreatePage() {
   const images = useLive(() => client.call('listImages'), isImageEvent);
+  const pools = useLive(async () => (await client.call('listPools')).map((p) => p.name).sort(), isStorageEvent);
+  // ISO images are not booted as disks: they are offered as the cdrom instead.
+  const disks = (images.data ?? []).filter((i) => i.kind !== 'iso');
+  const isos = (images.data ?? []).filter((i) => i.kind === 'iso');
   const [name, setName] = useState('');
   const [image, setImage] = useState('');
   const [cpus, setCpus] = useState('1');
   const [memory, setMemory] = useState('');
   const [disk, setDisk] = useState('');
   const [accel, setAccel] = useState<'auto' | 'kvm' | 'tcg'>('auto');
+  const [pool, setPool] = useState('default');
+  const [cdrom, setCdrom] = useState('');
   const [start, setStart] = useState(true);
   const [errors, setErrors] = useState<Readonly<Record<string, string>>>({});
   const [formError, setFormError] = useState<string | undefined>(undefined);
@@ -37,7 +43,7 @@ export function VmCreatePage() {
 
   // Pick the first image, and a memory size it boots with, once images are known.
   useEffect(() => {
-    const first = images.data?.[0];
+    const first = disks[0];
     if (!image && first) {
       setImage(first.name);
       if (!memory) setMemory(defaultMemory(first));
@@ -65,6 +71,8 @@ export function VmCreatePage() {
       ...(diskBytes !== undefined ? { diskBytes } : {}),
       accel,
       start,
+      pool,
+      ...(cdrom ? { cdrom } : {}),
     };
     setBusy(true);
     try {
@@ -81,7 +89,7 @@ export function VmCreatePage() {
     }
   };
 
-  const noImages = images.data !== undefined && images.data.length === 0;
+  const noImages = images.data !== undefined && disks.length === 0;
   return (
     <div class="page page-narrow">
       <h1>Create a virtual machine</h1>
@@ -102,12 +110,12 @@ export function VmCreatePage() {
             value={image}
             onChange={(e) => {
               setImage(e.currentTarget.value);
-              setMemory(defaultMemory(images.data?.find((i) => i.name === e.currentTarget.value)));
+              setMemory(defaultMemory(disks.find((i) => i.name === e.currentTarget.value)));
             }}
             aria-invalid={errors.image ? true : undefined}
             aria-describedby={describedBy('create-image', false, errors.image)}
           >
-            {(images.data ?? []).map((i) => (
+            {disks.map((i) => (
               <option key={i.id} value={i.name}>
                 {i.name} ({i.kind}, {i.format})
               </option>
@@ -124,6 +132,29 @@ export function VmCreatePage() {
           <Field id="create-disk" label="Root disk" hint="e.g. 2G; empty: the image's size" error={errors.disk}>
             <input id="create-disk" name="disk" value={disk} placeholder="image size" onInput={(e) => setDisk(e.currentTarget.value)} aria-invalid={errors.disk ? true : undefined} aria-describedby={describedBy('create-disk', true, errors.disk)} />
           </Field>
+        </div>
+        <div class="row">
+          <Field id="create-pool" label="Storage pool" hint="Where the root disk goes." error={errors.pool}>
+            <select id="create-pool" name="pool" value={pool} onChange={(e) => setPool(e.currentTarget.value)} aria-invalid={errors.pool ? true : undefined} aria-describedby={describedBy('create-pool', true, errors.pool)}>
+              {(pools.data ?? [pool]).map((p) => (
+                <option key={p} value={p}>
+                  {p}
+                </option>
+              ))}
+            </select>
+          </Field>
+          {isos.length > 0 && (
+            <Field id="create-cdrom" label="CD-ROM" hint="An ISO to install from; it boots first." error={errors.cdrom}>
+              <select id="create-cdrom" name="cdrom" value={cdrom} onChange={(e) => setCdrom(e.currentTarget.value)} aria-invalid={errors.cdrom ? true : undefined} aria-describedby={describedBy('create-cdrom', true, errors.cdrom)}>
+                <option value="">none</option>
+                {isos.map((i) => (
+                  <option key={i.id} value={i.name}>
+                    {i.name}
+                  </option>
+                ))}
+              </select>
+            </Field>
+          )}
         </div>
         <Field id="create-accel" label="Accelerator" error={errors.accel}>
           <select id="create-accel" name="accel" value={accel} onChange={(e) => setAccel(e.currentTarget.value as 'auto' | 'kvm' | 'tcg')}>

@@ -1,11 +1,12 @@
 /**
- * One VM: its spec and observed status, its actions, its serial console in the browser, and
- * the events that concern it. Everything rereads when an event about this VM arrives.
+ * One VM: its spec and observed status, its actions (with clone and backup), its disks and
+ * snapshots, its serial console in the browser, and the events that concern it. Everything
+ * rereads when an event about this VM (or one of its disks) arrives.
  */
 import { HerdError, formatSize, type HerdEvent } from '@herd/api';
 import { useState } from 'preact/hooks';
 import { client } from '../lib/client.js';
-import { eventOperation } from '../lib/event-filters.js';
+import { eventOperation, isDiskChange } from '../lib/event-filters.js';
 import { errorMessage } from '../lib/errors.js';
 import { dateTime, timeAgo } from '../lib/format.js';
 import { navigate } from '../lib/router.js';
@@ -17,6 +18,14 @@ import { Link } from '../components/link.js';
 import { Notice } from '../components/notice.js';
 import { StateBadge } from '../components/state-badge.js';
 import { VmActionButtons } from '../components/vm-action-buttons.js';
+import { lazy } from '../components/lazy.js';
+
+// Disks, snapshots, clone and backup are a chunk of their own: the VM list does not load them.
+const panels = () => import('../components/vm/vm-storage-panels.js');
+const VmBackupForm = lazy(() => panels().then((m) => m.VmBackupForm));
+const VmCloneForm = lazy(() => panels().then((m) => m.VmCloneForm));
+const VmDisks = lazy(() => panels().then((m) => m.VmDisks));
+const VmSnapshots = lazy(() => panels().then((m) => m.VmSnapshots));
 
 function concerns(name: string): (e: HerdEvent) => boolean {
   return (e) => (e.target.type === 'vm' && e.target.name === name) || eventOperation(e)?.target.name === name;
@@ -25,9 +34,12 @@ function concerns(name: string): (e: HerdEvent) => boolean {
 /** The page of VM `name`. */
 export function VmDetailPage({ name }: { readonly name: string }) {
   const about = concerns(name);
-  const vm = useLive(() => client.call('getVm', { params: { id: name } }), about, name);
+  // Disk events name the volume, not the VM; any of them may change this VM's disks.
+  const vm = useLive(() => client.call('getVm', { params: { id: name } }), (e) => about(e) || isDiskChange(e), name);
   const events = useEventLog(about, name);
   const [error, setError] = useState<string | undefined>(undefined);
+  const [panel, setPanel] = useState<'clone' | 'backup' | undefined>(undefined);
+  const toggle = (which: 'clone' | 'backup') => setPanel(panel === which ? undefined : which);
   const gone = vm.error instanceof HerdError && vm.error.code === 'not_found';
   // A VM deleted behind the UI's back loses its actions and console at once.
   const v = gone ? undefined : vm.data;
@@ -41,7 +53,19 @@ export function VmDetailPage({ name }: { readonly name: string }) {
         <h1>
           {name} {v && <StateBadge state={v.state} id={`vm-${name}-state`} />}
         </h1>
-        {v && <VmActionButtons vm={v} actions={['start', 'stop', 'restart', 'pause', 'resume', 'delete']} forceStop onError={setError} onDeleted={() => navigate('/vms')} />}
+        {v && (
+          <div class="actions">
+            <VmActionButtons vm={v} actions={['start', 'stop', 'restart', 'pause', 'resume', 'delete']} forceStop onError={setError} onDeleted={() => navigate('/vms')} />
+            <span class="actions" role="group" aria-label={`Copies of ${name}`}>
+              <button type="button" id={`vm-${name}-clone`} aria-expanded={panel === 'clone'} onClick={() => toggle('clone')}>
+                Clone…
+              </button>
+              <button type="button" id={`vm-${name}-backup`} aria-expanded={panel === 'backup'} onClick={() => toggle('backup')}>
+                Back up…
+              </button>
+            </span>
+          </div>
+        )}
       </div>
       {gone && (
         <Notice id="vm-gone">
@@ -56,6 +80,8 @@ export function VmDetailPage({ name }: { readonly name: string }) {
       )}
       {v && (
         <>
+          {panel === 'clone' && <VmCloneForm vm={v} onClose={() => setPanel(undefined)} />}
+          {panel === 'backup' && <VmBackupForm vm={v} onClose={() => setPanel(undefined)} />}
           <div class="grid">
             <section class="card" aria-labelledby="status-title">
               <h2 id="status-title">Status</h2>
@@ -91,6 +117,12 @@ export function VmDetailPage({ name }: { readonly name: string }) {
                 <dd>{formatSize(v.spec.diskBytes)}</dd>
                 <dt>Image</dt>
                 <dd>{v.spec.image}</dd>
+                {v.spec.cdrom && (
+                  <>
+                    <dt>CD-ROM</dt>
+                    <dd>{v.spec.cdrom}</dd>
+                  </>
+                )}
                 <dt>Accelerator asked</dt>
                 <dd>{v.spec.accel}</dd>
                 <dt>Kernel command line</dt>
@@ -102,6 +134,8 @@ export function VmDetailPage({ name }: { readonly name: string }) {
               </dl>
             </section>
           </div>
+          <VmDisks vm={v} />
+          <VmSnapshots vm={v} relevant={about} />
           <section class="card" aria-labelledby="console-title">
             <h2 id="console-title">Serial console</h2>
             <ConsoleTerminal vm={v.name} id={`vm-${name}-console`} />

@@ -1,4 +1,5 @@
 /** Handlers of the `images` routes. */
+import { parseImportRequest } from '../../images/import-request.js';
 import type { HandlerGroup } from '../handler.js';
 import { replyOperation } from '../reply-operation.js';
 
@@ -7,6 +8,6 @@ export const imageHandlers: HandlerGroup<'listImages' | 'getImage' | 'buildImage
   listImages: () => s.images.list(),
   getImage: ({ params }) => s.images.get(params.id),
   buildImage: async ({ body, query }, reply) => replyOperation(reply, s.ops, await s.images.build(body), query),
-  importImage: async ({ body, query }, reply) => replyOperation(reply, s.ops, await s.images.import(body), query),
+  importImage: async ({ body, query }, reply) => replyOperation(reply, s.ops, await s.images.import(parseImportRequest(body)), query),
   deleteImage: ({ params }) => s.images.delete(params.id),
 });

@@ -4,6 +4,7 @@ import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-metrics.js';
 import * as m0003 from './0003-alerts.js';
 import * as m0004 from './0004-self-healing.js';
+import * as m0005 from './0005-storage.js';
 
 /** Migrations by name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
@@ -11,4 +12,5 @@ export const migrations: Record<string, Migration> = {
   '0002-metrics': m0002,
   '0003-alerts': m0003,
   '0004-self-healing': m0004,
+  '0005-storage': m0005,
 };

@@ -1,0 +1,57 @@
+/**
+ * The progress of an operation a view started (attach, snapshot, clone, backup...), read
+ * again on its events: a bar and what it is doing while it runs, the API's message if it
+ * fails, and `done(op)` (if given) once it has succeeded.
+ */
+import type { ComponentChildren, JSX } from 'preact';
+import type { Operation } from '@herd/api';
+import { useOperation } from '../lib/use-operation.js';
+import { ProgressBar } from './progress-bar.js';
+
+/** Props of {@link OperationStatus}. */
+export interface OperationStatusProps {
+  /** The operation to follow; nothing is shown while undefined. */
+  readonly opId: string | undefined;
+  readonly id: string;
+  /** What to show once it has succeeded; nothing by default (the view itself shows the change). */
+  readonly done?: (op: Operation) => ComponentChildren;
+  /** Renders it as a table row spanning this many columns (and no row when there is nothing to show). */
+  readonly row?: number;
+}
+
+/** Shows the live state of operation `opId`. */
+export function OperationStatus({ opId, id, done, row }: OperationStatusProps) {
+  const op = useOperation(opId).data;
+  const content = opId && op?.id === opId ? status(op, id, done) : null;
+  if (!content || row === undefined) return content;
+  return (
+    <tr class="row-op">
+      <td colSpan={row}>{content}</td>
+    </tr>
+  );
+}
+
+function status(op: Operation, id: string, done: OperationStatusProps['done']): JSX.Element | null {
+  if (op.status === 'failed')
+    return (
+      <p class="op-status error-text" id={id} data-status="failed" role="alert">
+        {op.error?.message ?? `${op.kind} failed`}
+      </p>
+    );
+  if (op.status === 'succeeded') {
+    const shown = done?.(op);
+    return shown ? (
+      <p class="op-status" id={id} data-status="succeeded" role="status">
+        {shown}
+      </p>
+    ) : null;
+  }
+  return (
+    <div class="op-status op-running" id={id} data-status={op.status} role="status">
+      <ProgressBar value={op.progress} label={`${op.kind} ${op.target.name}`} />
+      <span class="muted">
+        {op.message} ({Math.round(op.progress)} %)
+      </span>
+    </div>
+  );
+}
