@@ -183,8 +183,8 @@ async function checkBackupSet(qmp: QmpClient, disks: readonly DiskBackup[]): Pro
     if (running.has(names(d.diskId).job)) throw new BackupError(`a backup of disk '${d.diskId}' is already running (job ${names(d.diskId).job})`);
     if (await exists(d.targetPath)) throw new BackupError(`backup target ${d.targetPath} already exists; herd does not overwrite backups`);
     if (d.sync === 'incremental') {
-      if (d.bitmap === undefined || d.backingPath === undefined) {
-        throw new BackupError(`an incremental backup of disk '${d.diskId}' needs a bitmap and the previous backup's file`);
+      if (d.bitmap === undefined) {
+        throw new BackupError(`an incremental backup of disk '${d.diskId}' needs the bitmap to follow`);
       }
       const b = findBitmap(nodes[i]!, d.bitmap);
       if (!b) throw new BackupError(`disk '${d.diskId}' has no bitmap '${d.bitmap}' to back up incrementally from; take a full backup`);

@@ -1,17 +1,16 @@
 /**
- * The progress of an operation a view started (attach, snapshot, clone, backup...), read
- * again on its events: a bar and what it is doing while it runs, the API's message if it
+ * The progress of an operation a view started (attach, snapshot, clone, backup...), as
+ * `useOperation` reads it: a bar and what it is doing while it runs, the API's message if it
  * fails, and `done(op)` (if given) once it has succeeded.
  */
 import type { ComponentChildren, JSX } from 'preact';
 import type { Operation } from '@herd/api';
-import { useOperation } from '../lib/use-operation.js';
 import { ProgressBar } from './progress-bar.js';
 
 /** Props of {@link OperationStatus}. */
 export interface OperationStatusProps {
-  /** The operation to follow; nothing is shown while undefined. */
-  readonly opId: string | undefined;
+  /** The operation; nothing is shown while undefined. */
+  readonly op: Operation | undefined;
   readonly id: string;
   /** What to show once it has succeeded; nothing by default (the view itself shows the change). */
   readonly done?: (op: Operation) => ComponentChildren;
@@ -19,10 +18,9 @@ export interface OperationStatusProps {
   readonly row?: number;
 }
 
-/** Shows the live state of operation `opId`. */
-export function OperationStatus({ opId, id, done, row }: OperationStatusProps) {
-  const op = useOperation(opId).data;
-  const content = opId && op?.id === opId ? status(op, id, done) : null;
+/** Shows the state of operation `op`. */
+export function OperationStatus({ op, id, done, row }: OperationStatusProps) {
+  const content = op ? status(op, id, done) : null;
   if (!content || row === undefined) return content;
   return (
     <tr class="row-op">

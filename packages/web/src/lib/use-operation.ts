@@ -14,3 +14,8 @@ const nothing = () => Promise.resolve(undefined);
 export function useOperation(id: string | undefined): Live<Operation | undefined> {
   return useLive<Operation | undefined>(id ? () => client.call('getOperation', { params: { id } }) : nothing, id ? isOperation(id) : never, id ?? '');
 }
+
+/** Whether `op` is still under way. */
+export function isActive(op: Operation | undefined): boolean {
+  return op?.status === 'pending' || op?.status === 'running';
+}

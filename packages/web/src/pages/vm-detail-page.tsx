@@ -134,12 +134,13 @@ export function VmDetailPage({ name }: { readonly name: string }) {
               </dl>
             </section>
           </div>
-          <VmDisks vm={v} />
-          <VmSnapshots vm={v} relevant={about} />
           <section class="card" aria-labelledby="console-title">
             <h2 id="console-title">Serial console</h2>
             <ConsoleTerminal vm={v.name} id={`vm-${name}-console`} />
           </section>
+          {/* After the console, so that it stays in view at the top (xterm draws only while visible). */}
+          <VmDisks vm={v} />
+          <VmSnapshots vm={v} relevant={about} />
         </>
       )}
       {!gone && (

@@ -1,6 +1,6 @@
 /** The pools table: each pool with its space, and delete (refused by the API while it holds volumes). */
 import { formatSize, type Pool } from '@herd/api';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { client } from '../../lib/client.js';
 import { errorMessage } from '../../lib/errors.js';
 import { ConfirmButton } from '../confirm-button.js';
@@ -13,6 +13,8 @@ function location(p: Pool): string {
 /** One pool: row `pool-${name}-row`, and its error row `pool-${name}-error` when the API refused something. */
 function PoolRow({ pool }: { readonly pool: Pool }) {
   const [error, setError] = useState<string | undefined>(undefined);
+  // A refusal (still holds volumes) is about the pool as it was; it goes when its volumes change.
+  useEffect(() => setError(undefined), [pool.volumes]);
   const remove = async () => {
     setError(undefined);
     try {
@@ -33,7 +35,7 @@ function PoolRow({ pool }: { readonly pool: Pool }) {
         <td class="num">{formatSize(pool.capacityBytes)}</td>
         <td class="c-usage">
           <span class="num">{formatSize(pool.usedBytes)}</span>
-          <UsageBar used={pool.usedBytes} total={pool.capacityBytes} label={`Space used in pool ${pool.name}`} id={`pool-${pool.name}-usage`} />
+          <UsageBar used={pool.usedBytes} free={pool.freeBytes} label={`Space used in pool ${pool.name}`} id={`pool-${pool.name}-usage`} />
         </td>
         <td class="num" title={over ? 'thin provisioning: the volumes may grow beyond the space there is' : undefined}>
           {formatSize(pool.allocatedBytes)}

@@ -11,6 +11,7 @@ import { client } from '../../lib/client.js';
 import { errorMessage } from '../../lib/errors.js';
 import { fromBytes, toBytes, type SizeUnit } from '../../lib/size-units.js';
 import { useFormErrors } from '../../lib/use-form-errors.js';
+import { isActive, useOperation } from '../../lib/use-operation.js';
 import { ConfirmButton } from '../confirm-button.js';
 import { Field, describedBy } from '../field.js';
 import { Link } from '../link.js';
@@ -33,17 +34,20 @@ export function VolumeRow({ volume: v, vms }: VolumeRowProps) {
   const [panel, setPanel] = useState<'attach' | 'resize' | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
   const [opId, setOpId] = useState<string | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
+  const op = useOperation(opId).data;
+  const [asking, setAsking] = useState(false);
+  // No second action while a request or an attach/detach of this volume is under way.
+  const busy = asking || isActive(op);
 
   const act = async (what: () => Promise<unknown>) => {
     setError(undefined);
-    setBusy(true);
+    setAsking(true);
     try {
       await what();
     } catch (e) {
       setError(errorMessage(e));
     } finally {
-      setBusy(false);
+      setAsking(false);
     }
   };
   const detach = () => act(async () => setOpId((await client.call('detachVolume', { params: { id: v.id }, body: {} })).id));
@@ -119,7 +123,7 @@ export function VolumeRow({ volume: v, vms }: VolumeRowProps) {
           </td>
         </tr>
       )}
-      <OperationStatus opId={opId} id={`${id}-op`} row={volumeColumns} />
+      <OperationStatus op={op} id={`${id}-op`} row={volumeColumns} />
     </>
   );
 }

@@ -7,6 +7,7 @@ import { formatSize, type Backup, type Operation, type Vm } from '@herd/api';
 import { useState } from 'preact/hooks';
 import { client } from '../../lib/client.js';
 import { useFormErrors } from '../../lib/use-form-errors.js';
+import { isActive, useOperation } from '../../lib/use-operation.js';
 import { Field, describedBy } from '../field.js';
 import { Notice } from '../notice.js';
 import { OperationStatus } from '../operation-status.js';
@@ -29,8 +30,10 @@ export function VmBackupForm({ vm, onClose }: { readonly vm: Vm; readonly onClos
   const p = `vm-${vm.name}-backup-`;
   const [to, setTo] = useState('');
   const [incremental, setIncremental] = useState(false);
-  const [busy, setBusy] = useState(false);
+  const [asking, setBusy] = useState(false);
   const [opId, setOpId] = useState<string | undefined>(undefined);
+  const op = useOperation(opId).data;
+  const busy = asking || isActive(op);
   const f = useFormErrors(p, { to: 'to', incremental: 'incremental' }, { backup_invalid: 'to' });
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -67,7 +70,7 @@ export function VmBackupForm({ vm, onClose }: { readonly vm: Vm; readonly onClos
           Close
         </button>
       </div>
-      <OperationStatus opId={opId} id={`${p}op`} done={written} />
+      <OperationStatus op={op} id={`${p}op`} done={written} />
     </form>
   );
 }

@@ -8,6 +8,7 @@ import { useState } from 'preact/hooks';
 import { client } from '../../lib/client.js';
 import { isStorageEvent } from '../../lib/event-filters.js';
 import { useFormErrors } from '../../lib/use-form-errors.js';
+import { isActive, useOperation } from '../../lib/use-operation.js';
 import { useLive } from '../../lib/use-live.js';
 import { Field, describedBy } from '../field.js';
 import { Link } from '../link.js';
@@ -33,8 +34,10 @@ export function VmCloneForm({ vm, onClose }: { readonly vm: Vm; readonly onClose
   const [mode, setMode] = useState<NonNullable<VmClone['mode']>>('linked');
   const [pool, setPool] = useState('');
   const [start, setStart] = useState(false);
-  const [busy, setBusy] = useState(false);
+  const [asking, setBusy] = useState(false);
   const [opId, setOpId] = useState<string | undefined>(undefined);
+  const op = useOperation(opId).data;
+  const busy = asking || isActive(op);
   const f = useFormErrors(p, { name: 'name', mode: 'mode', pool: 'pool' }, { insufficient_space: 'pool', pool_unusable: 'pool' });
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -87,7 +90,7 @@ export function VmCloneForm({ vm, onClose }: { readonly vm: Vm; readonly onClose
           Close
         </button>
       </div>
-      <OperationStatus opId={opId} id={`${p}op`} done={cloneLink} />
+      <OperationStatus op={op} id={`${p}op`} done={cloneLink} />
     </form>
   );
 }

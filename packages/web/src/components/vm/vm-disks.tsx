@@ -10,6 +10,7 @@ import { errorMessage } from '../../lib/errors.js';
 import { isStorageEvent } from '../../lib/event-filters.js';
 import { useFormErrors } from '../../lib/use-form-errors.js';
 import { useLive } from '../../lib/use-live.js';
+import { isActive, useOperation } from '../../lib/use-operation.js';
 import { Field, describedBy } from '../field.js';
 import { Link } from '../link.js';
 import { OperationStatus } from '../operation-status.js';
@@ -18,6 +19,7 @@ import { OperationStatus } from '../operation-status.js';
 export function VmDisks({ vm }: { readonly vm: Vm }) {
   const free = useLive(async () => (await client.call('listVolumes')).filter((v) => v.vm === null).map((v) => v.name).sort(), isStorageEvent);
   const [opId, setOpId] = useState<string | undefined>(undefined);
+  const op = useOperation(opId).data;
   const [rowError, setRowError] = useState<{ readonly volume: string; readonly text: string } | undefined>(undefined);
   const detach = async (d: VmDisk) => {
     setRowError(undefined);
@@ -50,7 +52,7 @@ export function VmDisks({ vm }: { readonly vm: Vm }) {
           </thead>
           <tbody>
             {vm.spec.disks.map((d) => (
-              <DiskRow key={d.volume} disk={d} error={rowError?.volume === d.volume ? rowError.text : undefined} onDetach={() => void detach(d)} />
+              <DiskRow key={d.volume} disk={d} busy={isActive(op)} error={rowError?.volume === d.volume ? rowError.text : undefined} onDetach={() => void detach(d)} />
             ))}
             {vm.spec.cdrom && (
               <tr id={`vm-${vm.name}-cdrom`}>
@@ -66,13 +68,13 @@ export function VmDisks({ vm }: { readonly vm: Vm }) {
           </tbody>
         </table>
       </div>
-      <AttachVolume vm={vm} free={free.data ?? []} onStarted={setOpId} />
-      <OperationStatus opId={opId} id={`vm-${vm.name}-disk-op`} />
+      <AttachVolume vm={vm} free={free.data ?? []} busy={isActive(op)} onStarted={setOpId} />
+      <OperationStatus op={op} id={`vm-${vm.name}-disk-op`} />
     </section>
   );
 }
 
-function DiskRow({ disk: d, error, onDetach }: { readonly disk: VmDisk; readonly error: string | undefined; readonly onDetach: () => void }) {
+function DiskRow({ disk: d, busy, error, onDetach }: { readonly disk: VmDisk; readonly busy: boolean; readonly error: string | undefined; readonly onDetach: () => void }) {
   return (
     <>
       <tr id={`disk-${d.volume}-row`} data-role={d.role}>
@@ -84,7 +86,7 @@ function DiskRow({ disk: d, error, onDetach }: { readonly disk: VmDisk; readonly
         <td class="mono">{d.device}</td>
         <td class="c-row-actions">
           {d.role === 'data' && (
-            <button type="button" id={`volume-${d.volume}-detach`} aria-label={`Detach volume ${d.volume}`} onClick={onDetach}>
+            <button type="button" id={`volume-${d.volume}-detach`} disabled={busy} aria-label={`Detach volume ${d.volume}`} onClick={onDetach}>
               Detach
             </button>
           )}
@@ -101,10 +103,11 @@ function DiskRow({ disk: d, error, onDetach }: { readonly disk: VmDisk; readonly
   );
 }
 
-function AttachVolume({ vm, free, onStarted }: { readonly vm: Vm; readonly free: readonly string[]; readonly onStarted: (opId: string) => void }) {
+function AttachVolume({ vm, free, busy: elsewhere, onStarted }: { readonly vm: Vm; readonly free: readonly string[]; readonly busy: boolean; readonly onStarted: (opId: string) => void }) {
   const p = `vm-${vm.name}-disk-attach-`;
   const [chosen, setChosen] = useState('');
-  const [busy, setBusy] = useState(false);
+  const [asking, setBusy] = useState(false);
+  const busy = asking || elsewhere;
   // Refusals of an attach concern the volume picked (in use, gone) or the VM's state; both are shown by the select.
   const f = useFormErrors(p, { vm: 'volume', volume: 'volume' }, { volume_in_use: 'volume', not_found: 'volume', action_not_allowed: 'volume' });
   const volume = free.includes(chosen) ? chosen : (free[0] ?? '');

@@ -9,6 +9,7 @@ import { client } from '../../lib/client.js';
 import { errorMessage } from '../../lib/errors.js';
 import { useFormErrors } from '../../lib/use-form-errors.js';
 import { useLive } from '../../lib/use-live.js';
+import { isActive, useOperation } from '../../lib/use-operation.js';
 import { Field, describedBy } from '../field.js';
 import { Notice } from '../notice.js';
 import { OperationStatus } from '../operation-status.js';
@@ -25,17 +26,20 @@ export interface VmSnapshotsProps {
 export function VmSnapshots({ vm, relevant }: VmSnapshotsProps) {
   const snapshots = useLive(() => client.call('listSnapshots', { params: { id: vm.id } }), relevant, vm.id);
   const [opId, setOpId] = useState<string | undefined>(undefined);
+  const op = useOperation(opId).data;
   const [error, setError] = useState<string | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
+  const [asking, setAsking] = useState(false);
+  // One snapshot operation at a time from here: the daemon would refuse the next while the VM is busy.
+  const busy = asking || isActive(op);
   const act = async (start: () => Promise<{ readonly id: string }>) => {
     setError(undefined);
-    setBusy(true);
+    setAsking(true);
     try {
       setOpId((await start()).id);
     } catch (e) {
       setError(errorMessage(e));
     } finally {
-      setBusy(false);
+      setAsking(false);
     }
   };
   const revert = (s: Snapshot) => void act(() => client.call('revertSnapshot', { params: { id: vm.id, snapshot: s.id }, body: {} }));
@@ -55,18 +59,19 @@ export function VmSnapshots({ vm, relevant }: VmSnapshotsProps) {
       <div id={`vm-${vm.name}-snapshots`}>
         {snapshots.data?.length === 0 ? <p class="muted">No snapshots yet.</p> : <SnapshotTree vm={vm} snapshots={snapshots.data ?? []} onRevert={revert} onDelete={remove} busy={busy} />}
       </div>
-      <SnapshotCreateForm vm={vm} onStarted={setOpId} />
-      <OperationStatus opId={opId} id={`vm-${vm.name}-snapshot-op`} />
+      <SnapshotCreateForm vm={vm} busy={busy} onStarted={setOpId} />
+      <OperationStatus op={op} id={`vm-${vm.name}-snapshot-op`} />
     </section>
   );
 }
 
-function SnapshotCreateForm({ vm, onStarted }: { readonly vm: Vm; readonly onStarted: (opId: string) => void }) {
+function SnapshotCreateForm({ vm, busy: elsewhere, onStarted }: { readonly vm: Vm; readonly busy: boolean; readonly onStarted: (opId: string) => void }) {
   const p = `vm-${vm.name}-snapshot-`;
   const [name, setName] = useState('');
   const [withMemory, setWithMemory] = useState(false);
   const [description, setDescription] = useState('');
-  const [busy, setBusy] = useState(false);
+  const [asking, setBusy] = useState(false);
+  const busy = asking || elsewhere;
   const f = useFormErrors(p, { name: 'name', withMemory: 'memory', description: 'description' }, { snapshot_unsupported: 'name', action_not_allowed: 'name' });
   // Only a running or paused VM has memory to save.
   const live = vm.state === 'running' || vm.state === 'paused';
