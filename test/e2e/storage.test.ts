@@ -5,7 +5,7 @@
  * The guest is the tiny image; what it sees is read through its serial console.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HerdError, type Operation, type Vm } from '@herd/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -284,6 +284,9 @@ describe('backups', () => {
     const full = await op(daemon.client.call('createBackup', { params: { id: 'st1' }, body: { to: dir }, query: wait }));
     const fullBackup = (full.result as { backup: { path: string; kind: string; sizeBytes: number } }).backup;
     expect(fullBackup.kind).toBe('full');
+    // The bitmap lives in the qcow2: a restart of the VM (a new QEMU) keeps it.
+    expect((await daemon.cli(['vm', 'restart', 'st1', '--force'])).code).toBe(0);
+    await booted('st1');
     await sh('st1', 'echo delta > /data/b2; sync');
     const inc = await op(daemon.client.call('createBackup', { params: { id: 'st1' }, body: { to: dir, incremental: true }, query: wait }));
     const incBackup = (inc.result as { backup: { path: string; kind: string; sizeBytes: number } }).backup;
@@ -306,6 +309,46 @@ describe('backups', () => {
     expect(err.message).toMatch(/not a herd backup archive/);
     rmSync(bogus);
   }, 300_000);
+
+  it('makes an image from a stopped VM, and a VM of that image boots with its data', async () => {
+    expect((await daemon.cli(['vm', 'stop', 'st1r', '--force'])).code).toBe(0);
+    await op(daemon.client.call('createImageFromVm', { body: { vm: 'st1r', name: 'golden' }, query: wait }));
+    const img = await daemon.client.call('getImage', { params: { id: 'golden' } });
+    expect(img).toMatchObject({ kind: 'kernel', format: 'qcow2', source: 'vm:st1r' });
+    expect((await daemon.cli(['vm', 'create', 'fromgold', '--image', 'golden', '--memory', '128M', '--start'])).code).toBe(0);
+    await booted('fromgold');
+    expect(await sh('fromgold', 'cat /data/b')).toBe('base');
+    const running = (await daemon.client.call('createImageFromVm', { body: { vm: 'fromgold', name: 'nope' } }).catch((e: unknown) => e)) as HerdError;
+    expect(running.status).toBe(409);
+    expect(running.message).toMatch(/stop it first/);
+  }, 240_000);
+
+  it('attaches an ISO image as a cdrom, and refuses an ISO as a boot disk', async () => {
+    const iso = join(scratch, 'install.iso');
+    const buf = Buffer.alloc(2 ** 20);
+    buf.write('CD001', 0x8001, 'latin1');
+    writeFileSync(iso, buf);
+    await op(daemon.client.call('importImage', { body: { name: 'install', path: iso }, query: wait }));
+    expect((await daemon.client.call('getImage', { params: { id: 'install' } })).kind).toBe('iso');
+    const asDisk = (await daemon.client.call('createVm', { body: { name: 'isodisk', image: 'install' } }).catch((e: unknown) => e)) as HerdError;
+    expect(asDisk.status).toBe(400);
+    expect(asDisk.message).toMatch(/is an ISO; give it as cdrom/);
+    const notIso = (await daemon.client.call('createVm', { body: { name: 'isodisk', image: 'tiny', cdrom: 'golden' } }).catch((e: unknown) => e)) as HerdError;
+    expect(notIso.message).toMatch(/cdrom: image 'golden' is not an ISO image/);
+    await op(daemon.client.call('createVm', { body: { name: 'withcd', image: 'tiny', memoryMiB: 128, cdrom: 'install', start: true }, query: wait }));
+    const vm = await vmOf('withcd');
+    expect(vm.spec.cdrom).toBe('install');
+    expect(readFileSync(`/proc/${vm.pid!}/cmdline`, 'utf8')).toContain('ide-cd');
+    const inUse = (await daemon.client.call('deleteImage', { params: { id: 'install' } }).catch((e: unknown) => e)) as HerdError;
+    expect(inUse.status).toBe(409);
+  }, 120_000);
+
+  it('leaves no disk, key or layer behind once every VM and volume is gone', async () => {
+    for (const n of ['withcd', 'fromgold', 'st1r']) expect((await daemon.cli(['vm', 'delete', n])).code).toBe(0);
+    expect(await daemon.client.call('listVolumes', {})).toEqual([]);
+    expect(readdirSync(join(daemon.dataDir, 'pools', 'default'))).toEqual([]);
+    expect(existsSync(join(daemon.dataDir, 'keys')) ? readdirSync(join(daemon.dataDir, 'keys')) : []).toEqual([]);
+  }, 120_000);
 
   it('kept every request and response within the OpenAPI document', () => {
     expect(contractViolations).toEqual([]);

@@ -260,7 +260,7 @@ export const routes = {
   revertSnapshot: {
     method: 'POST',
     path: '/vms/{id}/snapshots/{snapshot}/actions/revert',
-    summary: 'Revert a VM to a snapshot: a running VM is stopped, reverted, and resumed from the saved memory (or booted afresh)',
+    summary: 'Revert a VM to a snapshot: a running VM is stopped and reverted; with saved memory it resumes where it was, otherwise it stays stopped',
     tag: 'snapshots',
     params: SnapshotRef,
     query: WaitQuery,

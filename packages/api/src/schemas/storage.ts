@@ -23,7 +23,7 @@ export const Pool = Type.Object(
     capacityBytes: Type.Integer({ description: 'size of the storage under the pool' }),
     allocatedBytes: Type.Integer({ description: 'sum of the virtual sizes of its volumes (may exceed capacity: thin provisioning)' }),
     usedBytes: Type.Integer({ description: 'bytes in use on the storage' }),
-    freeBytes: Type.Integer(),
+    freeBytes: Type.Integer({ description: 'bytes herd can still write (a filesystem may reserve more for root, so used + free can be less than capacity)' }),
     volumes: Type.Integer({ description: 'how many volumes it holds' }),
     createdAt: Timestamp,
   },

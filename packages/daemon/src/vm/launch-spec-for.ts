@@ -32,8 +32,9 @@ export function launchSpecFor(
     consoleLog: paths.consoleLog(vm.id),
     boot,
     disks,
-    // An install ISO boots first; once the guest is installed, the operator detaches it.
-    ...(cdromPath ? { cdrom: { path: cdromPath, boot: true } } : {}),
+    // An install ISO boots first (firmware boot); once the guest is installed, the operator
+    // detaches it. A kernel-boot guest only sees it as a drive.
+    ...(cdromPath ? { cdrom: { path: cdromPath, boot: boot.kind === 'firmware' } } : {}),
     startPaused,
     watchdog: vm.watchdog,
     portForwards: JSON.parse(vm.port_forwards) as { hostPort: number; guestPort: number }[],

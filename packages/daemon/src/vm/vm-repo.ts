@@ -166,9 +166,14 @@ export class VmRepo {
     return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
   }
 
-  /** Names of VMs created from an image. */
+  /** Names of VMs created from an image, or with it as their cdrom. */
   async namesUsingImage(imageId: string): Promise<string[]> {
-    const rows = await this.#db.selectFrom('vms').select('name').where('image_id', '=', imageId).orderBy('name').execute();
+    const rows = await this.#db
+      .selectFrom('vms')
+      .select('name')
+      .where((eb) => eb.or([eb('image_id', '=', imageId), eb('cdrom_image_id', '=', imageId)]))
+      .orderBy('name')
+      .execute();
     return rows.map((r) => r.name);
   }
 

@@ -217,7 +217,7 @@ export class VolumeService {
         return true;
       });
       await this.#d.volumes.update(row.id, { vm_id: null, attach_order: 0 });
-      await this.#d.volumes.note(row, 'volume.detached', `volume ${row.name} detached from VM ${vm?.name ?? vmId}${live ? ' (hot-unplugged)' : ''}`, { live });
+      await this.#d.volumes.note(row, 'volume.detached', `volume ${row.name} detached from VM ${vm?.name ?? vmId}${live ? ' (hot-unplugged)' : ''}`, { vm: vm?.name ?? vmId, live });
       return { volume: await this.get(row.id), live };
     });
     return op;
