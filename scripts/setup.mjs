@@ -10,8 +10,11 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const forWhat = process.argv.includes('--for') ? process.argv[process.argv.indexOf('--for') + 1] : 'start';
 
-/** Debian packages herd needs at run time, and for its tests. */
-const runtimePackages = ['qemu-system-x86', 'qemu-utils', 'busybox-static', 'e2fsprogs', 'procps', 'iproute2', 'zstd', 'xz-utils'];
+/**
+ * Debian packages herd needs at run time, and for its tests. iproute2, nftables and dnsmasq-base (the
+ * binary without Debian's system-wide DNS service) make the bridges, rules and DHCP/DNS of networks.
+ */
+const runtimePackages = ['qemu-system-x86', 'qemu-utils', 'busybox-static', 'e2fsprogs', 'procps', 'iproute2', 'nftables', 'dnsmasq-base', 'zstd', 'xz-utils'];
 /**
  * Debian's Chromium drives the browser tests (playwright-core, never a downloaded browser). The
  * lvm-thin tests need LVM's tools; herd itself needs them only on hosts with lvm-thin pools.

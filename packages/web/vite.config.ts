@@ -16,6 +16,16 @@ export default defineConfig({
     sourcemap: false,
     reportCompressedSize: true,
     chunkSizeWarningLimit: 600,
+    rolldownOptions: {
+      output: {
+        codeSplitting: {
+          // Everything the first page needs in one chunk: left alone, Rolldown splits modules the
+          // lazy chunks share with it into several small common chunks (more requests, and a few
+          // KiB more gzip), more so once a lazy chunk has a top-level await (noVNC's).
+          groups: [{ name: 'index', tags: ['$initial'] }],
+        },
+      },
+    },
   },
   server: { proxy: { '/api': { target: daemon, ws: true, changeOrigin: true } } },
 });

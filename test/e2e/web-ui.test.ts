@@ -4,8 +4,10 @@
  * console, stop and delete it; see a VM made through the CLI behind the UI's back appear and
  * change state without a reload; see the API's message beside the field of a bad create;
  * make a volume, grow it (a shrink is refused with the API's words), hot-plug it into a running
- * guest and snapshot that guest, and see a volume made through the API appear on its own.
- * The same run takes the screenshots in docs/screenshots/.
+ * guest and snapshot that guest, and see a volume made through the API appear on its own;
+ * follow a VM's metrics in charts, read its own events (filtered by the daemon), and see the
+ * screen of a VM with a VNC display through noVNC. The same run takes the screenshots in
+ * docs/screenshots/.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -48,7 +50,8 @@ async function shot(name: string): Promise<void> {
 
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
-  await daemon.start();
+  // Samples every second, so charts have points within the test's time.
+  await daemon.start(['--metrics-interval', '1']);
   await daemon.client.call('buildImage', { body: { recipe: 'tiny' }, query: { wait: true } });
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 860 }, colorScheme: 'light' });
@@ -253,6 +256,74 @@ describe('the web UI', () => {
       window.scrollTo(0, top + window.scrollY - 70);
     });
     await shot('vm-detail-storage');
+    await notReloaded();
+  });
+
+  it("charts the VM's CPU, memory and disk I/O as samples arrive, over a range picked above them", async () => {
+    // A burst of work in the guest, so the charts have something to show.
+    await daemon.cli(['vm', 'console', 'cli1', '--quiet-ms', '500'], 'i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done; echo burst-done\n');
+    await page.waitForSelector('#vm-cli1-chart-cpu path.chart-line[d^="M"]', { timeout: 30_000 });
+    for (const chart of ['memory', 'disk']) await page.waitForSelector(`#vm-cli1-chart-${chart} path.chart-line`);
+    // New samples extend the line without a reload (one timer for all the charts).
+    const before = await page.getAttribute('#vm-cli1-chart-cpu path.chart-line', 'd');
+    await page.waitForFunction((d) => document.querySelector('#vm-cli1-chart-cpu path.chart-line')?.getAttribute('d') !== d, before, { timeout: 15_000 });
+    expect(await page.textContent('#vm-cli1-chart-memory-legend')).toMatch(/RSS \d+(\.\d)? MiB/);
+    await page.click('#vm-cli1-range-6h');
+    await page.waitForSelector('#vm-cli1-range-6h[aria-checked="true"]');
+    await page.waitForSelector('#vm-cli1-chart-cpu path.chart-line[d^="M"]');
+    await page.click('#vm-cli1-range-1h');
+    await page.hover('#vm-cli1-chart-cpu', { position: { x: 300, y: 60 } });
+    await page.evaluate(() => document.getElementById('vm-cli1-metrics')!.scrollIntoView({ block: 'center' }));
+    await shot('vm-metrics');
+    await notReloaded();
+  });
+
+  it("reads the VM's own events from the daemon, filtered there", async () => {
+    const asked: string[] = [];
+    const listen = (r: { url(): string }) => void asked.push(r.url());
+    page.on('request', listen);
+    await go('/vms');
+    await page.click('#vm-cli1-link');
+    await page.waitForURL((u) => u.pathname === '/vms/cli1');
+    await waitForText('#vm-cli1-events', 'snapshot');
+    page.off('request', listen);
+    const cli1 = await daemon.client.call('getVm', { params: { id: 'cli1' } });
+    expect(asked.some((u) => new URL(u).pathname === '/api/v1/events' && new URL(u).searchParams.get('target') === cli1.id)).toBe(true);
+    // The list holds cli1's events only: none of the image build or of the deleted web1.
+    expect(await page.textContent('#vm-cli1-events')).not.toMatch(/image\.|web1/);
+  });
+
+  it('offers a VNC display to a VM without one, from its graphical console tab', async () => {
+    await page.click('#vm-cli1-tab-graphical');
+    await page.waitForSelector('#vm-cli1-vnc-enable');
+    expect(await page.textContent('#vm-cli1-vnc-none')).toContain('next start');
+    await page.click('#vm-cli1-tab-serial');
+    await page.waitForSelector('#vm-cli1-console');
+  });
+
+  it('shows the screen of a VM with a VNC display through noVNC', async () => {
+    // console=tty0 as well: the kernel then writes to the VGA screen too (ttyS0, last, stays the console).
+    await daemon.client.call('createVm', {
+      body: { name: 'gfx', image: 'tiny', memoryMiB: 128, display: 'vnc', kernelCmdline: 'console=tty0 console=ttyS0', start: true },
+      query: { wait: true },
+    });
+    await go('/vms');
+    await page.click('#vm-gfx-link');
+    await page.waitForURL((u) => u.pathname === '/vms/gfx');
+    expect(await page.textContent('#vm-gfx-display')).toContain('VNC');
+    // A VM with a display opens on its screen.
+    expect(await page.getAttribute('#vm-gfx-tab-graphical', 'aria-selected')).toBe('true');
+    await page.waitForSelector('#vm-gfx-vnc canvas', { timeout: 30_000 });
+    await waitForText('#vm-gfx-vnc-status', 'Graphical console connected');
+    expect(await page.isEnabled('#vm-gfx-vnc-ctrl-alt-del')).toBe(true);
+    // Let the guest draw something before the picture is taken.
+    await waitFor('the guest to boot', async () => ((await daemon.client.call('getVmConsole', { params: { id: 'gfx' } })).includes('HERD-GUEST-READY') ? true : undefined), 60_000, 500);
+    await page.evaluate(() => document.getElementById('console-title')!.scrollIntoView({ block: 'start' }));
+    await page.evaluate(() => window.scrollBy(0, -70));
+    await shot('vm-graphical-console');
+    // Stopped behind the UI's back, the console says so and stops trying.
+    await daemon.client.call('stopVm', { params: { id: 'gfx' }, body: { force: true }, query: { wait: true } });
+    await waitForText('#vm-gfx-vnc-status', 'not available');
     await notReloaded();
   });
 });

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { HerdClient } from '@herd/api';
+import { relayToUnixSocket } from './unix-relay.js';
 import { checkingFetch } from './openapi-check.js';
 
 const repo = join(import.meta.dirname, '..', '..');
@@ -22,6 +23,7 @@ export class DaemonProcess {
   url = '';
   client!: HerdClient;
   #child: ChildProcess | undefined;
+  #relay: { url: string; close(): void } | undefined;
   logs: string[] = [];
 
   constructor(dataDir?: string) {
@@ -29,11 +31,19 @@ export class DaemonProcess {
     this.dataDir = dataDir ?? mkdtempSync('/tmp/herd-e2e-');
   }
 
-  /** Starts the daemon and waits until it serves. */
-  async start(extraArgs: string[] = []): Promise<void> {
-    const child = spawn(process.execPath, [...daemonNodeFlags, daemonMain, '--data-dir', this.dataDir, '--listen', '127.0.0.1:0', '--log-level', 'debug', ...extraArgs], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+  /**
+   * Starts the daemon and waits until it serves. With `netns`, the daemon (and so its QEMUs,
+   * bridges, taps, rules and DHCP servers) runs inside that network namespace, serving on a unix
+   * socket that a relay in this process exposes on loopback here. Without it, the daemon runs
+   * here and makes no networks (`--no-default-network`), so tests never touch the host's own.
+   */
+  async start(extraArgs: string[] = [], options: { netns?: string } = {}): Promise<void> {
+    const socket = join(this.dataDir, 'api.sock');
+    const listen = options.netns ? ['--listen', `unix:${socket}`] : ['--listen', '127.0.0.1:0', '--no-default-network'];
+    const argv = [...daemonNodeFlags, daemonMain, '--data-dir', this.dataDir, ...listen, '--log-level', 'debug', ...extraArgs];
+    const child = options.netns
+      ? spawn('ip', ['netns', 'exec', options.netns, process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.#child = child;
     this.url = await new Promise<string>((resolve, reject) => {
       let buf = '';
@@ -62,6 +72,11 @@ export class DaemonProcess {
         reject(new Error(`daemon exited with ${code}: ${this.logs.join('\n').slice(-2000)}`));
       });
     });
+    if (this.url.startsWith('unix:')) {
+      this.#relay?.close();
+      this.#relay = await relayToUnixSocket(this.url.slice('unix:'.length));
+      this.url = this.#relay.url;
+    }
     this.client = new HerdClient({ url: this.url, fetch: checkingFetch });
   }
 
@@ -98,6 +113,7 @@ export class DaemonProcess {
       }
     } finally {
       await this.stop();
+      this.#relay?.close();
       rmSync(this.dataDir, { recursive: true, force: true });
     }
   }

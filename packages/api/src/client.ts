@@ -99,10 +99,11 @@ export class HerdClient {
 
   /**
    * Streams events (server-sent events) until `signal` aborts, calling `onEvent` for each.
-   * Starts after `since` when given, else with new events only.
+   * Starts after `since` when given, else with new events only; with `target` (a VM's name or
+   * id), only that VM's events.
    */
-  async streamEvents(onEvent: (e: HerdEvent) => void, options: { since?: number; signal?: AbortSignal } = {}): Promise<void> {
-    const url = this.routeUrl('listEvents', undefined, { since: options.since });
+  async streamEvents(onEvent: (e: HerdEvent) => void, options: { since?: number; target?: string; signal?: AbortSignal } = {}): Promise<void> {
+    const url = this.routeUrl('listEvents', undefined, { since: options.since, target: options.target });
     const headers: Record<string, string> = { accept: 'text/event-stream' };
     if (this.#token) headers.authorization = `Bearer ${this.#token}`;
     let res: Response;
@@ -145,6 +146,11 @@ export class HerdClient {
   /** The WebSocket URL of a VM's serial console. */
   consoleUrl(vm: string): string {
     return this.routeUrl('getVmConsole', { id: vm }).replace(/^http/, 'ws');
+  }
+
+  /** The WebSocket URL of a VM's graphical console (RFB), opened with a ticket from `createConsoleTicket`. */
+  vncUrl(vm: string, ticket: string): string {
+    return this.routeUrl('getVmVnc', { id: vm }, { ticket }).replace(/^http/, 'ws');
   }
 }
 

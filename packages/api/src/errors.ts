@@ -26,7 +26,7 @@ export const errorCatalogue = {
   },
   not_found: {
     status: 404,
-    message: (p) => `${p.kind ?? 'resource'} '${p.name}' does not exist; list them with \`herd ${p.kind ?? 'vm'} list\``,
+    message: (p) => `${p.kind ?? 'resource'} '${p.name}' does not exist; ${p.hint ?? `list them with \`herd ${p.kind ?? 'vm'} list\``}`,
   },
   route_not_found: {
     status: 404,
@@ -97,6 +97,43 @@ export const errorCatalogue = {
   backup_invalid: {
     status: 422,
     message: (p) => `cannot use backup '${p.archive}': ${p.reason}`,
+  },
+  network_in_use: {
+    status: 409,
+    message: (p) => `network '${p.name}' is used by ${p.users}; remove those NICs first`,
+  },
+  secgroup_in_use: {
+    status: 409,
+    message: (p) => `security group '${p.name}' is attached to ${p.nics} NIC(s); detach it first (herd vm nic set-groups VM NIC '')`,
+  },
+  address_conflict: {
+    status: 409,
+    message: (p) => `${p.reason}`,
+  },
+  addresses_exhausted: {
+    status: 409,
+    message: (p) => `network '${p.name}' has no free address left in ${p.range}; widen its DHCP range or remove NICs`,
+  },
+  networking_unavailable: {
+    status: 422,
+    message: (p) => `herd networks are not available: ${p.reason}`,
+  },
+  display_unavailable: {
+    status: 409,
+    message: (p) => `VM '${p.name}' has no graphical console now: ${p.reason}`,
+  },
+  ticket_invalid: {
+    status: 401,
+    message: (p) =>
+      `the console ticket ${p.reason ?? 'is not valid'}; ask for a new one (POST /api/v1/vms/${p.name ?? '{id}'}/console-tickets): tickets are single use and valid for 30 s`,
+  },
+  ticket_wrong_vm: {
+    status: 403,
+    message: (p) => `the console ticket was issued for another VM, not '${p.name}'; ask for a ticket for VM '${p.name}'`,
+  },
+  websocket_required: {
+    status: 426,
+    message: (p) => `${p.path ?? 'this route'} is a WebSocket; connect with a WebSocket client (Upgrade: websocket)`,
   },
   accel_unavailable: {
     status: 422,

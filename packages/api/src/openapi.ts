@@ -63,6 +63,7 @@ export function buildOpenApi(version: string): Json {
     for (const [status, schema] of Object.entries(route.responses)) {
       if (schema === 'text') responses[status] = { description: 'OK', content: { 'text/plain': { schema: { type: 'string' } } } };
       else if (schema === 'sse') responses[status] = { description: 'OK', content: { 'text/event-stream': { schema: { type: 'string' } } } };
+      else if (schema === 'websocket') responses[status] = { description: 'Switching Protocols: the connection is a WebSocket from here on' };
       else
         responses[status] = {
           description: status === '202' ? 'Accepted: the operation goes on' : 'OK',

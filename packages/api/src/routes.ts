@@ -18,11 +18,24 @@ import {
   WebhookCreate,
   WebhookDelivery,
 } from './schemas/alerts.js';
+import { ConsoleTicket, VncQuery, consoleTicketSeconds } from './schemas/console.js';
 import { Event, EventQuery } from './schemas/event.js';
 import { MetricSeries, MetricSeriesInfo, MetricsLatest, MetricsQuery } from './schemas/metrics.js';
 import { Host } from './schemas/host.js';
 import { Image, ImageBuild, ImageImport } from './schemas/image.js';
 import { Operation, OperationListQuery } from './schemas/operation.js';
+import {
+  Network,
+  NetworkCreate,
+  Nic,
+  NicAdd,
+  NicRef,
+  NicUpdate,
+  RuleRef,
+  SecurityGroup,
+  SecurityGroupCreate,
+  SecurityGroupRuleAdd,
+} from './schemas/network.js';
 import {
   Backup,
   BackupCreate,
@@ -54,8 +67,8 @@ export interface RouteDef {
   readonly params?: TSchema;
   readonly query?: TSchema;
   readonly body?: TSchema;
-  /** Success responses by status; `text` marks a text/plain body; `sse` an event stream. */
-  readonly responses: Readonly<Record<number, TSchema | 'text' | 'sse'>>;
+  /** Success responses by status; `text` marks a text/plain body; `sse` an event stream; `websocket` an upgrade (101). */
+  readonly responses: Readonly<Record<number, TSchema | 'text' | 'sse' | 'websocket'>>;
   /** Also served as a WebSocket upgrade on the same path. */
   readonly websocket?: boolean;
 }
@@ -105,7 +118,7 @@ export const routes = {
   updateVm: {
     method: 'PATCH',
     path: '/vms/{id}',
-    summary: 'Change restart policy, health check or watchdog (the watchdog applies at the next start)',
+    summary: 'Change restart policy, health check, watchdog or display (the watchdog and the display apply at the next start)',
     tag: 'vms',
     params: IdOrName,
     body: VmUpdate,
@@ -134,6 +147,26 @@ export const routes = {
     params: IdOrName,
     query: ConsoleQuery,
     responses: { 200: 'text' },
+    websocket: true,
+  },
+  createConsoleTicket: {
+    method: 'POST',
+    path: '/vms/{id}/console-tickets',
+    summary: `A ticket that opens the VM's graphical console (GET /vms/{id}/vnc) once, within ${consoleTicketSeconds} s`,
+    tag: 'vms',
+    params: IdOrName,
+    body: EmptyBody,
+    responses: { 201: ConsoleTicket },
+  },
+  getVmVnc: {
+    method: 'GET',
+    path: '/vms/{id}/vnc',
+    summary:
+      "The graphical console (display vnc): a WebSocket carrying the RFB protocol of the VM's screen, opened with a ticket; refused (401, 403) without a valid one",
+    tag: 'vms',
+    params: IdOrName,
+    query: VncQuery,
+    responses: { 101: 'websocket' },
     websocket: true,
   },
   listImages: { method: 'GET', path: '/images', summary: 'List images', tag: 'images', responses: { 200: Type.Array(Image) } },
@@ -320,6 +353,95 @@ export const routes = {
     query: WaitQuery,
     body: BackupRestore,
     responses: opResponses,
+  },
+  // Networks, NICs and security groups.
+  listNetworks: { method: 'GET', path: '/networks', summary: 'List networks', tag: 'networks', responses: { 200: Type.Array(Network) } },
+  getNetwork: { method: 'GET', path: '/networks/{id}', summary: 'Show a network', tag: 'networks', params: IdOrName, responses: { 200: Network } },
+  createNetwork: {
+    method: 'POST',
+    path: '/networks',
+    summary: 'Create a network: nat (bridge, masquerade, DHCP/DNS), isolated (no route out) or bridged (an existing host bridge)',
+    tag: 'networks',
+    body: NetworkCreate,
+    responses: { 201: Network },
+  },
+  deleteNetwork: {
+    method: 'DELETE',
+    path: '/networks/{id}',
+    summary: 'Delete a network no NIC uses: its bridge, rules and DHCP/DNS server go',
+    tag: 'networks',
+    params: IdOrName,
+    responses: { 200: Network },
+  },
+  listVmNics: { method: 'GET', path: '/vms/{id}/nics', summary: "A VM's NICs", tag: 'networks', params: IdOrName, responses: { 200: Type.Array(Nic) } },
+  addVmNic: {
+    method: 'POST',
+    path: '/vms/{id}/nics',
+    summary: 'Add a NIC to a VM (hot-plugged when it runs); kept across restarts',
+    tag: 'networks',
+    params: IdOrName,
+    query: WaitQuery,
+    body: NicAdd,
+    responses: opResponses,
+  },
+  updateVmNic: {
+    method: 'PATCH',
+    path: '/vms/{id}/nics/{nic}',
+    summary: "Change a NIC's security groups (applied at once)",
+    tag: 'networks',
+    params: NicRef,
+    body: NicUpdate,
+    responses: { 200: Nic },
+  },
+  removeVmNic: {
+    method: 'DELETE',
+    path: '/vms/{id}/nics/{nic}',
+    summary: 'Remove a NIC from a VM (hot-unplugged when it runs); its address is released',
+    tag: 'networks',
+    params: NicRef,
+    query: WaitQuery,
+    responses: opResponses,
+  },
+  listSecurityGroups: {
+    method: 'GET',
+    path: '/security-groups',
+    summary: 'List security groups',
+    tag: 'networks',
+    responses: { 200: Type.Array(SecurityGroup) },
+  },
+  getSecurityGroup: { method: 'GET', path: '/security-groups/{id}', summary: 'Show a security group', tag: 'networks', params: IdOrName, responses: { 200: SecurityGroup } },
+  createSecurityGroup: {
+    method: 'POST',
+    path: '/security-groups',
+    summary: 'Create a security group (no rules: inbound denied, outbound allowed)',
+    tag: 'networks',
+    body: SecurityGroupCreate,
+    responses: { 201: SecurityGroup },
+  },
+  deleteSecurityGroup: {
+    method: 'DELETE',
+    path: '/security-groups/{id}',
+    summary: 'Delete a security group no NIC uses',
+    tag: 'networks',
+    params: IdOrName,
+    responses: { 200: SecurityGroup },
+  },
+  addSecurityGroupRule: {
+    method: 'POST',
+    path: '/security-groups/{id}/rules',
+    summary: 'Add an allow rule (applied at once to every NIC in the group)',
+    tag: 'networks',
+    params: IdOrName,
+    body: SecurityGroupRuleAdd,
+    responses: { 201: SecurityGroup },
+  },
+  removeSecurityGroupRule: {
+    method: 'DELETE',
+    path: '/security-groups/{id}/rules/{rule}',
+    summary: 'Remove a rule (applied at once)',
+    tag: 'networks',
+    params: RuleRef,
+    responses: { 200: SecurityGroup },
   },
   listOperations: {
     method: 'GET',

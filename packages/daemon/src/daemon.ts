@@ -3,10 +3,13 @@
  * reattaches to running VMs, starts the reconciler and serves the API. Stopping the daemon
  * never stops VMs: they keep running and the next start reattaches to them.
  */
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { startAlerting } from './alerts/alerting.js';
 import { ConsoleHubs } from './console/console-hub.js';
+import { ConsoleTickets } from './console/console-tickets.js';
+import { VncConsoles } from './console/vnc-consoles.js';
 import { EventLog } from './events/event-log.js';
 import { HealthMonitor } from './health/health-monitor.js';
 import { detectAccel } from './host/accel.js';
@@ -42,12 +45,23 @@ import { PoolRepo } from './pools/pool-repo.js';
 import { PoolService } from './pools/pool-service.js';
 import { VolumeRepo } from './volumes/volume-repo.js';
 import { VolumeService } from './volumes/volume-service.js';
+import { hostExec } from './net/net-exec.js';
+import { Firewall } from './networks/firewall.js';
+import { hostRoutes, networkingUnavailable } from './networks/host-networking.js';
+import { NetworkReconciler } from './networks/network-reconciler.js';
+import { NetworkRepo } from './networks/network-repo.js';
+import { NetworkService } from './networks/network-service.js';
+import { NicRepo } from './networks/nic-repo.js';
+import { NicService } from './networks/nic-service.js';
+import { SecurityGroupRepo } from './networks/security-group-repo.js';
+import { SecurityGroupService } from './networks/security-group-service.js';
+import { Taps } from './networks/taps.js';
 import { herdVersion } from './version.js';
 
 /** Options of `herd serve`. */
 export interface ServeOptions {
   readonly dataDir: string;
-  /** host:port to listen on; port 0 picks a free one. */
+  /** host:port to listen on (port 0 picks a free one), or unix:PATH for a unix socket. */
   readonly listen: string;
   readonly accel?: 'auto' | 'kvm' | 'tcg';
   readonly logLevel?: string;
@@ -55,6 +69,8 @@ export interface ServeOptions {
   readonly demoImage?: 'tiny';
   /** A logger to use instead of JSON lines on stdout. */
   readonly logger?: Logger;
+  /** Create the NAT network `default` when running as root (default true; `--no-default-network`). */
+  readonly defaultNetwork?: boolean;
   /** Seconds between metric samples (default 10; `--metrics-interval`, HERD_METRICS_INTERVAL). */
   readonly metricsIntervalSeconds?: number;
 }
@@ -85,6 +101,10 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
   const snapshotRows = new SnapshotRepo(db, events);
   const pools = new PoolService({ pools: poolRows, volumes: volumeRows, paths });
   await pools.ensureDefault();
+  const networkRows = new NetworkRepo(db, events);
+  const nicRows = new NicRepo(db);
+  const groupRows = new SecurityGroupRepo(db, events);
+  const netUnavailable = await networkingUnavailable();
 
   const preference = options.accel ?? 'auto';
   const probe = await detectAccel();
@@ -102,7 +122,17 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
   // Storage work on a VM runs under its reconcile lock, with its QEMU's QMP when it runs here.
   const live: LiveVms = { exclusive: (id, fn) => queue.exclusive(id, () => fn(reconciler.instance(id)?.qmp)) };
   const volumes = new VolumeService({ volumes: volumeRows, pools, vms, images, ops, paths, live, log });
-  const reconcilerDeps = { vms, images, volumes, snapshots: snapshotRows, paths, consoles, accel, log, wake } as ConstructorParameters<typeof VmReconciler>[0];
+  // Networks: their own reconciler and queue; NICs follow VMs.
+  const netReconciler = new NetworkReconciler({ networks: networkRows, nics: nicRows, vms, exec: hostExec, dirOf: (id) => paths.networkDir(id), log });
+  const netQueue = new WorkQueue((id) => netReconciler.reconcile(id), {
+    onError: (id, e, attempt) => log.warn({ networkId: id, attempt, err: e instanceof Error ? e.message : String(e) }, 'network reconcile failed; will retry'),
+  });
+  const reconcileNetwork = async (id: string) => void (await netQueue.exclusive(id, () => netReconciler.reconcile(id)));
+  const firewall = new Firewall(hostExec, nicRows, groupRows, networkRows, log);
+  const nics = new NicService({ nics: nicRows, networks: networkRows, groups: groupRows, vms, ops, live, taps: new Taps(hostExec), firewall, syncNetwork: reconcileNetwork, unavailable: netUnavailable, log });
+  const networks = new NetworkService({ networks: networkRows, nics: nicRows, vms, unavailable: netUnavailable, reconcileNow: reconcileNetwork });
+  const securityGroups = new SecurityGroupService(groupRows, nicRows, firewall);
+  const reconcilerDeps = { vms, images, volumes, snapshots: snapshotRows, nics, paths, consoles, accel, log, wake } as ConstructorParameters<typeof VmReconciler>[0];
   const reconciler = new VmReconciler(reconcilerDeps);
   const health = new HealthMonitor({ vms, consoles, log, failStop: (id, reason) => reconciler.failStop(id, reason) });
   reconcilerDeps.health = health;
@@ -110,9 +140,9 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
     onError: (id, e, attempt) => log.warn({ vmId: id, attempt, err: e instanceof Error ? e.message : String(e) }, 'reconcile failed; will retry'),
   });
 
-  const view = new VmView(images, volumeRows, poolRows);
+  const view = new VmView(images, volumeRows, poolRows, { nics: nicRows, networks: networkRows, groups: groupRows });
   const tracker = new VmOpTracker(ops, vms, (row) => view.one(row), log);
-  const vmService = new VmService({ vms, images, ops, tracker, paths, pools, volumes, volumeRows, view, accel, hostName: facts.name, wake });
+  const vmService = new VmService({ vms, images, ops, tracker, paths, pools, volumes, volumeRows, view, nics, hasDefaultNetwork: async () => !netUnavailable && (await networkRows.find('default').catch(() => undefined)) !== undefined, accel, hostName: facts.name, wake });
   const snapshots = new SnapshotService({ snapshots: snapshotRows, vms, volumes: volumeRows, ops, paths, live, wake, log });
   const clones = new CloneService({ vms, images, volumes: volumeRows, volumeService: volumes, pools, snapshots: snapshotRows, ops, paths, live, wake, log });
   const backups = new BackupService({ backups: new BackupRepo(db, events), vms, images, volumes: volumeRows, volumeService: volumes, pools, ops, paths, live, wake, log });
@@ -139,20 +169,42 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
   const all = await vms.list();
   await sweepOrphans(paths, new Set(all.map((v) => v.id)), log);
   await volumes.repair(all);
+  if (netUnavailable) log.info({ reason: netUnavailable }, 'herd networks unavailable: VMs use QEMU user-mode networking');
+  else {
+    // dnsmasq drops to user nobody and reads its hosts files below the data directory: let it
+    // pass through (x only, no listing) to the networks directory.
+    await chmod(paths.root, ((await stat(paths.root)).mode & 0o777) | 0o011);
+    await mkdir(join(paths.root, 'networks'), { recursive: true, mode: 0o755 });
+    await netReconciler.sweepOrphans();
+    for (const n of await networkRows.list()) await reconcileNetwork(n.id);
+    await firewall.apply();
+    if (options.defaultNetwork !== false) await networks.ensureDefault(await hostRoutes());
+  }
   await imageService.recoverInterrupted();
   await failInterrupted(ops, ['volume.attach', 'volume.detach', 'snapshot.create', 'snapshot.revert', 'snapshot.delete', 'vm.clone', 'backup.create', 'backup.restore', 'image.from-vm']);
   await tracker.resume();
   for (const v of all) queue.add(v.id);
   await queue.idle();
 
+  const vnc = new VncConsoles({ vms, paths, tickets: new ConsoleTickets(), log });
   const app = await buildServer(
-    { version: herdVersion, vms: vmService, images: imageService, ops, events, hosts, consoles, metrics, pools, volumes, snapshots, clones, backups, ...alerting.services },
+    { version: herdVersion, vms: vmService, images: imageService, ops, events, hosts, consoles, vnc, metrics, pools, volumes, snapshots, clones, backups, networks, nics, securityGroups, ...alerting.services },
     log,
   );
-  const [host, port] = splitListen(options.listen);
-  await app.listen({ host, port });
-  const address = app.server.address();
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${typeof address === 'object' && address ? address.port : port}`;
+  let url: string;
+  if (options.listen.startsWith('unix:')) {
+    // A unix socket: reachable by path from any network namespace (and, later, checked by peer credentials).
+    const path = options.listen.slice('unix:'.length);
+    await rm(path, { force: true });
+    await app.listen({ path });
+    await chmod(path, 0o660);
+    url = `unix:${path}`;
+  } else {
+    const [host, port] = splitListen(options.listen);
+    await app.listen({ host, port });
+    const address = app.server.address();
+    url = `http://${host.includes(':') ? `[${host}]` : host}:${typeof address === 'object' && address ? address.port : port}`;
+  }
   log.info({ url, vms: all.length }, 'herd is serving');
   sampler.start();
   if (options.demoImage && !(await images.findOptional(options.demoImage))) {
@@ -167,6 +219,7 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
       if (closed) return;
       closed = true;
       queue.stop();
+      netQueue.stop();
       await sampler.stop();
       metricsStore.close();
       await app.close();

@@ -19,6 +19,7 @@ const { values } = parseArgs({
     accel: { type: 'string', default: process.env.HERD_ACCEL ?? 'auto' },
     'log-level': { type: 'string', default: process.env.HERD_LOG_LEVEL ?? 'info' },
     'demo-image': { type: 'boolean', default: false },
+    'no-default-network': { type: 'boolean', default: process.env.HERD_DEFAULT_NETWORK === 'off' },
     'metrics-interval': { type: 'string', default: process.env.HERD_METRICS_INTERVAL ?? '10' },
   },
 });
@@ -39,6 +40,7 @@ serve({
   accel,
   logLevel: values['log-level'],
   ...(values['demo-image'] ? { demoImage: 'tiny' as const } : {}),
+  defaultNetwork: !values['no-default-network'],
 }).catch((e: unknown) => {
   process.stderr.write(`herd: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);

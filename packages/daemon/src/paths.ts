@@ -39,6 +39,10 @@ export class DataPaths {
   volumeKey(volumeId: string): string {
     return join(this.root, 'keys', `${volumeId}.key`);
   }
+  /** A network's DHCP/DNS server files (dnsmasq pidfile, leases, hosts). */
+  networkDir(networkId: string): string {
+    return join(this.root, 'networks', networkId);
+  }
   /** Default place for backup archives. */
   get backups(): string {
     return join(this.root, 'backups');

@@ -11,8 +11,9 @@ import { VmCreatePage } from './pages/vm-create-page.js';
 import { VmDetailPage } from './pages/vm-detail-page.js';
 import { VmListPage } from './pages/vm-list-page.js';
 
-// Fetched on first visit: the other pages do not carry its code.
+// Fetched on first visit: the other pages do not carry their code.
 const StoragePage = lazy(() => import('./pages/storage-page.js').then((m) => m.StoragePage));
+const NetworksPage = lazy(() => import('./pages/networks-page.js').then((m) => m.NetworksPage));
 
 function page(path: string): { title: string; node: preact.JSX.Element } {
   if (path === '/') return { title: 'Dashboard', node: <DashboardPage /> };
@@ -25,6 +26,7 @@ function page(path: string): { title: string; node: preact.JSX.Element } {
   }
   if (path === '/images') return { title: 'Images', node: <ImagesPage /> };
   if (path === '/storage') return { title: 'Storage', node: <StoragePage /> };
+  if (path === '/networks') return { title: 'Networks', node: <NetworksPage /> };
   if (path === '/operations') return { title: 'Operations', node: <OperationsPage /> };
   return { title: 'Not found', node: <NotFoundPage path={path} /> };
 }

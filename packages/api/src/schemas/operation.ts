@@ -22,6 +22,8 @@ export const operationKinds = [
   'vm.clone',
   'backup.create',
   'backup.restore',
+  'nic.add',
+  'nic.remove',
 ] as const;
 
 /** Operation statuses; the last two are final. */

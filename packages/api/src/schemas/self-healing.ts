@@ -1,5 +1,6 @@
 /** How a VM heals: restart policy, health checks, watchdog, user-mode port forwards. */
 import { Type, type Static } from '@sinclair/typebox';
+import { VmDisplay } from './console.js';
 
 /** When herd restarts a VM that stopped without being asked to. */
 export const RestartPolicy = Type.Union([Type.Literal('no'), Type.Literal('on-failure'), Type.Literal('always')], {
@@ -65,13 +66,14 @@ export const PortForward = Type.Object(
 /** A port forward. */
 export type PortForward = Static<typeof PortForward>;
 
-/** Body of `PATCH /vms/{id}`: settings that can change on an existing VM. */
+/** Body of `PATCH /vms/{id}`: settings that can change on an existing VM (the watchdog and display at its next start). */
 export const VmUpdate = Type.Object(
   {
     restartPolicy: Type.Optional(RestartPolicy),
     restartLimit: Type.Optional(RestartLimit),
     healthCheck: Type.Optional(Type.Union([HealthCheck, Type.Null()])),
     watchdog: Type.Optional(WatchdogAction),
+    display: Type.Optional(VmDisplay),
   },
   { additionalProperties: false, $id: 'VmUpdate' },
 );

@@ -3,6 +3,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import { desiredStates, vmStates } from '../vm-states.js';
 import { Name, Nullable, Timestamp, Uuid } from './common.js';
 import { HealthCheck, PortForward, RestartLimit, RestartPolicy, WatchdogAction } from './self-healing.js';
+import { VmDisplay } from './console.js';
+import { NicAdd } from './network.js';
 
 /** Accelerator choice: `auto` uses KVM where it really works and TCG otherwise. */
 export const AccelPreference = Type.Union([Type.Literal('auto'), Type.Literal('kvm'), Type.Literal('tcg')]);
@@ -21,6 +23,17 @@ export const VmDisk = Type.Object({
 /** A volume attached to a VM. */
 export type VmDisk = Static<typeof VmDisk>;
 
+/** A NIC of a VM, as the VM shows it. */
+export const VmNic = Type.Object({
+  network: Type.String(),
+  device: Type.String(),
+  mac: Type.String(),
+  ip: Nullable(Type.String()),
+  securityGroups: Type.Array(Type.String()),
+});
+/** A NIC of a VM. */
+export type VmNic = Static<typeof VmNic>;
+
 /** What the user asked for. */
 export const VmSpec = Type.Object({
   cpus: Type.Integer({ minimum: 1, maximum: 64 }),
@@ -33,9 +46,11 @@ export const VmSpec = Type.Object({
   restartLimit: RestartLimit,
   healthCheck: Nullable(HealthCheck),
   watchdog: WatchdogAction,
-  portForwards: Type.Array(PortForward, { description: 'user-mode network port forwards (none: no NIC)' }),
+  portForwards: Type.Array(PortForward, { description: 'host ports forwarded to guest ports through a QEMU user-mode NIC (none: no user-mode NIC)' }),
   disks: Type.Array(VmDisk, { description: 'attached volumes, the root disk first' }),
   cdrom: Nullable(Type.String({ description: 'ISO image attached as a cdrom (boots first)' })),
+  display: VmDisplay,
+  nics: Type.Array(VmNic, { description: 'NICs on herd networks (user-mode networking when there are none and port forwards exist)' }),
 });
 
 /** A virtual machine. */
@@ -55,6 +70,7 @@ export const Vm = Type.Object(
       startedAt: Nullable(Timestamp),
       stateChangedAt: Timestamp,
       health: Type.Union([Type.Literal('none'), Type.Literal('starting'), Type.Literal('healthy'), Type.Literal('unhealthy')]),
+      addresses: Type.Array(Type.String(), { description: "the VM's IPv4 addresses on herd networks" }),
       restarts: Type.Object({
         recent: Type.Integer({ description: 'restarts by the policy within the restart window' }),
         nextAt: Nullable(Timestamp),
@@ -88,6 +104,10 @@ export const VmCreate = Type.Object(
     portForwards: Type.Optional(Type.Array(PortForward, { maxItems: 32 })),
     pool: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'pool of the root disk (default: default)' })),
     cdrom: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'an ISO image to attach as a cdrom and boot from (installs)' })),
+    display: Type.Optional(VmDisplay),
+    nics: Type.Optional(
+      Type.Array(NicAdd, { maxItems: 8, description: 'NICs on herd networks; default: one on the network named default when it exists' }),
+    ),
   },
   { additionalProperties: false, $id: 'VmCreate' },
 );

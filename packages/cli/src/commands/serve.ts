@@ -13,6 +13,7 @@ export interface ServeOptions {
   readonly logLevel?: string;
   readonly demoImage?: 'tiny';
   readonly metricsIntervalSeconds?: number;
+  readonly defaultNetwork?: boolean;
 }
 
 /** What the CLI uses of `@herd/daemon`. */
@@ -37,8 +38,9 @@ export function registerServe(program: Command): void {
     )
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).env('HERD_LOG_LEVEL').default('info'))
     .option('--demo-image', "build the demo image 'tiny' in the background if it does not exist yet")
+    .addOption(new Option('--no-default-network', "do not create the NAT network 'default' (made when running as root)").env('HERD_NO_DEFAULT_NETWORK'))
     .addOption(new Option('--metrics-interval <seconds>', 'seconds between metric samples').env('HERD_METRICS_INTERVAL').default('10').argParser(parseInterval))
-    .action(async (opts: { dataDir: string; listen: string; accel?: ServeOptions['accel']; logLevel: string; demoImage?: boolean; metricsInterval: number | string }) => {
+    .action(async (opts: { dataDir: string; listen: string; accel?: ServeOptions['accel']; logLevel: string; demoImage?: boolean; metricsInterval: number | string; defaultNetwork: boolean }) => {
       const daemon = await loadDaemon();
       await daemon.serve({
         dataDir: resolve(opts.dataDir),
@@ -47,6 +49,7 @@ export function registerServe(program: Command): void {
         logLevel: opts.logLevel,
         ...(opts.demoImage && { demoImage: 'tiny' as const }),
         metricsIntervalSeconds: Number(opts.metricsInterval),
+        defaultNetwork: opts.defaultNetwork,
       });
     });
 }

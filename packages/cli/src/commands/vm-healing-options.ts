@@ -1,9 +1,10 @@
 /**
  * The self-healing options of `herd vm create` and `herd vm set`: restart policy and its cap,
- * health check, watchdog, user-mode port forwards.
+ * health check, watchdog, user-mode port forwards; and the display, which like the watchdog is
+ * a device chosen for the next start.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import type { HealthCheck, PortForward, VmUpdate } from '@herd/api';
+import { vmDisplays, type HealthCheck, type PortForward, type VmUpdate } from '@herd/api';
 import { UsageError } from '../errors.js';
 import { parsePositiveInt } from '../options.js';
 
@@ -21,6 +22,7 @@ export interface HealingOptions {
   readonly healthStartPeriod?: number;
   readonly watchdog?: 'off' | 'poweroff' | 'reset' | 'pause';
   readonly forward?: PortForward[];
+  readonly display?: 'none' | 'vnc';
 }
 
 function parseForward(text: string, previous: PortForward[] = []): PortForward[] {
@@ -44,7 +46,8 @@ export function addHealingOptions(cmd: Command, forUpdate = false): Command {
     .option('--health-timeout <seconds>', 'seconds one check may take (default 5)', parsePositiveInt)
     .option('--health-retries <n>', 'failed checks in a row that make the VM unhealthy (default 3)', parsePositiveInt)
     .option('--health-start-period <seconds>', 'grace after start before failed checks count (default 30)', parsePositiveInt)
-    .addOption(new Option('--watchdog <action>', 'add an i6300esb watchdog; what happens when the guest stops petting it').choices(['off', 'poweroff', 'reset', 'pause']));
+    .addOption(new Option('--watchdog <action>', 'add an i6300esb watchdog; what happens when the guest stops petting it').choices(['off', 'poweroff', 'reset', 'pause']))
+    .addOption(new Option('--display <display>', 'vnc: a VGA screen for the graphical console of the web UI (default none: serial console only; applies at the next start)').choices([...vmDisplays]));
   if (forUpdate) cmd.option('--no-health', 'remove the health check');
   else cmd.option('--forward <host:guest>', 'forward 127.0.0.1:HOST to the guest port GUEST through a user-mode NIC (repeatable)', parseForward);
   return cmd;
@@ -71,6 +74,7 @@ export function healingFields(o: HealingOptions): VmUpdate & { portForwards?: Po
     }),
     ...(healthCheck !== undefined && { healthCheck }),
     ...(o.watchdog !== undefined && { watchdog: o.watchdog }),
+    ...(o.display !== undefined && { display: o.display }),
     ...(o.forward !== undefined && { portForwards: o.forward }),
   };
 }

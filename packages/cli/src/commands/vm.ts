@@ -1,6 +1,6 @@
-/** `herd vm ...`: create, clone, list, show, start, stop, restart, pause, resume, delete, console, snapshot. */
+/** `herd vm ...`: create, clone, list, show, start, stop, restart, pause, resume, delete, console, snapshot, nic. */
 import { Option, type Command } from 'commander';
-import type { HerdClient, Operation, Vm, VmCreate, VmStopBody } from '@herd/api';
+import type { HerdClient, NicAdd, Operation, Vm, VmCreate, VmStopBody } from '@herd/api';
 import { contextOf, type Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { waitOrPrint, resultObject } from '../operations.js';
@@ -11,6 +11,8 @@ import { vmDetails, vmTable } from '../views/vm.js';
 import { registerVmSnapshot } from './snapshot.js';
 import { addCloneCommand } from './vm-clone.js';
 import { addHealingOptions, healingFields, type HealingOptions } from './vm-healing-options.js';
+import { addNetworkOptions } from './vm-network-options.js';
+import { registerVmNic } from './vm-nic.js';
 
 interface CreateOptions extends HealingOptions {
   readonly image: string;
@@ -22,6 +24,8 @@ interface CreateOptions extends HealingOptions {
   readonly pool?: string;
   readonly cdrom?: string;
   readonly start?: boolean;
+  /** NICs from `--network`, `false` for `--no-network`, undefined for the daemon's default. */
+  readonly network?: NicAdd[] | false;
   readonly wait: boolean;
 }
 
@@ -57,6 +61,7 @@ export function registerVm(program: Command): void {
     .option('--cdrom <iso>', 'an ISO image to attach as a cdrom and boot from first (installs)')
     .option('--start', 'start the VM once it is created')
     .option('--no-wait', noWaitHelp);
+  addNetworkOptions(create);
   addHealingOptions(create).action(async (name: string, opts: CreateOptions, cmd: Command) => {
       const ctx = contextOf(cmd);
       checkName(name);
@@ -74,12 +79,14 @@ export function registerVm(program: Command): void {
         ...(opts.pool !== undefined && { pool: opts.pool }),
         ...(opts.cdrom !== undefined && { cdrom: opts.cdrom }),
         ...(opts.start && { start: true }),
+        ...(opts.network !== undefined && { nics: opts.network || [] }),
         ...withoutNullHealth(healingFields(opts)),
       };
       const op = await ctx.client.call('createVm', { body });
       const done = await waitOrPrint(ctx, op, opts.wait, { label: `creating vm '${name}'` });
       if (!done) return;
       const created = resultObject<Vm>(done, 'vm') ?? (await getVm(ctx.client, name));
+      if (usesUserNetworking(created)) ctx.note(`herd: vm '${created.name}' has no NIC on a herd network; its port forwards use QEMU user-mode networking`);
       ctx.print(render(ctx.format, created, () => vmDetails(created, ctx.color)));
     });
 
@@ -88,7 +95,7 @@ export function registerVm(program: Command): void {
   addHealingOptions(
     vm
       .command('set')
-      .description('change how a VM heals: restart policy, health check, watchdog (the watchdog applies at its next start)')
+      .description('change how a VM heals and its display: restart policy, health check, watchdog, display (watchdog and display apply at its next start)')
       .argument('<name>', 'VM name or id'),
     true,
   ).action(async (name: string, opts: HealingOptions, cmd: Command) => {
@@ -163,6 +170,7 @@ export function registerVm(program: Command): void {
     });
 
   registerVmSnapshot(vm);
+  registerVmNic(vm);
 }
 
 /** `herd vm start|pause|resume NAME`: an action without options. */
@@ -215,6 +223,12 @@ async function finishAction(ctx: Context, name: string, op: Operation, wait: boo
   if (!done) return;
   const after = await getVm(ctx.client, name);
   ctx.print(render(ctx.format, after, () => `vm '${after.name}' is ${paintState(after.state, ctx.color)}\n`));
+}
+
+/** Whether `vm` reaches the network only through QEMU's user-mode NIC (no NIC on a herd network, but port forwards). */
+function usesUserNetworking(vm: Vm): boolean {
+  // Daemons from before herd networks send no nics.
+  return (vm.spec.nics ?? []).length === 0 && vm.spec.portForwards.length > 0;
 }
 
 function getVm(client: HerdClient, name: string): Promise<Vm> {

@@ -31,6 +31,7 @@ export function colorEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv
 const stateColors: Readonly<Record<string, Color>> = {
   running: 'green',
   succeeded: 'green',
+  ready: 'green',
   paused: 'yellow',
   pending: 'yellow',
   starting: 'cyan',
@@ -40,7 +41,7 @@ const stateColors: Readonly<Record<string, Color>> = {
   stopped: 'dim',
 };
 
-/** Colors a VM state or operation status by what it means (green running, red error, ...). */
+/** Colors a VM state, operation status or network state by what it means (green running, red error, ...). */
 export function paintState(state: string, enabled: boolean): string {
   return paint(state, stateColors[state], enabled);
 }

@@ -1,5 +1,5 @@
 /** Sample API objects for CLI tests, shaped as the daemon returns them. */
-import type { Backup, Image, Operation, Pool, Snapshot, Vm, Volume } from '@herd/api';
+import type { Backup, Image, Network, Nic, Operation, Pool, SecurityGroup, Snapshot, Vm, Volume } from '@herd/api';
 
 const t0 = '2025-01-01T00:00:00.000Z';
 
@@ -13,8 +13,8 @@ export function sampleVm(name = 'web1', overrides: Partial<Vm> = {}): Vm {
     accel: 'tcg',
     pid: 4242,
     host: 'local',
-    spec: { cpus: 1, memoryMiB: 256, diskBytes: 1024 ** 3, image: 'tiny', kernelCmdline: null, accel: 'auto', restartPolicy: 'no', restartLimit: { maxRestarts: 5, windowSeconds: 600 }, healthCheck: null, watchdog: 'off', portForwards: [], disks: [], cdrom: null },
-    status: { reason: null, lastError: null, startedAt: t0, stateChangedAt: t0, health: 'none', restarts: { recent: 0, nextAt: null } },
+    spec: { cpus: 1, memoryMiB: 256, diskBytes: 1024 ** 3, image: 'tiny', kernelCmdline: null, accel: 'auto', restartPolicy: 'no', restartLimit: { maxRestarts: 5, windowSeconds: 600 }, healthCheck: null, watchdog: 'off', portForwards: [], disks: [], cdrom: null, display: 'none', nics: [] },
+    status: { reason: null, lastError: null, startedAt: t0, stateChangedAt: t0, health: 'none', addresses: [], restarts: { recent: 0, nextAt: null } },
     createdAt: t0,
     updatedAt: t0,
     ...overrides,
@@ -121,6 +121,58 @@ export function sampleBackup(overrides: Partial<Backup> = {}): Backup {
     kind: 'full',
     parent: null,
     sizeBytes: 300 * 1024 ** 2,
+    createdAt: t0,
+    ...overrides,
+  };
+}
+
+/** The `default` nat network, 10.177.0.0/24, with one NIC. */
+export function sampleNetwork(overrides: Partial<Network> = {}): Network {
+  return {
+    id: '4d3c2b1a-0f9e-4d8c-b7a6-958473625140',
+    name: 'default',
+    type: 'nat',
+    cidr: '10.177.0.0/24',
+    gateway: '10.177.0.1',
+    dhcpRange: { start: '10.177.0.10', end: '10.177.0.250' },
+    bridge: 'hb-4d3c2b1a0f',
+    vlan: null,
+    mtu: 1500,
+    domain: 'default.herd',
+    nics: 1,
+    status: { state: 'ready', error: null },
+    createdAt: t0,
+    ...overrides,
+  };
+}
+
+/** The NIC of `web1` on the default network. */
+export function sampleNic(overrides: Partial<Nic> = {}): Nic {
+  return {
+    id: '8e7d6c5b-4a39-4281-9f0e-1d2c3b4a5968',
+    vm: 'web1',
+    network: 'default',
+    device: 'n8e7d6c5b4a39',
+    mac: '52:54:00:ab:cd:ef',
+    ip: '10.177.0.10',
+    tap: 'ht-8e7d6c5b4a39',
+    securityGroups: [],
+    createdAt: t0,
+    ...overrides,
+  };
+}
+
+/** The `web` security group: HTTP from anywhere, SSH from the office. */
+export function sampleSecgroup(overrides: Partial<SecurityGroup> = {}): SecurityGroup {
+  return {
+    id: '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d',
+    name: 'web',
+    description: 'public web servers',
+    rules: [
+      { id: 'aa11bb22-cc33-4d44-8e55-ff6677889900', direction: 'ingress', protocol: 'tcp', portFrom: 80, portTo: 80, remoteCidr: null },
+      { id: 'bb22cc33-dd44-4e55-9f66-778899aabbcc', direction: 'ingress', protocol: 'tcp', portFrom: 22, portTo: 22, remoteCidr: '192.168.1.0/24' },
+    ],
+    nics: 2,
     createdAt: t0,
     ...overrides,
   };

@@ -1,9 +1,10 @@
 /** How VMs look in tables and `show` blocks. */
 import { allowedActions, formatSize, type Vm, type VmDisk } from '@herd/api';
 import { renderDetails } from '../output/format.js';
-import { paintState } from '../output/style.js';
+import { paintState, visibleWidth } from '../output/style.js';
 import { renderTable, type Column } from '../output/table.js';
 import { formatAge, formatTime } from '../output/time.js';
+import { vmNicTable } from './nic.js';
 
 const MiB = 1024 ** 2;
 
@@ -18,7 +19,22 @@ const columns: readonly Column[] = [
   { header: 'AGE', align: 'right' },
 ];
 
-/** The `herd vm list` table. */
+const addressColumn: Column = { header: 'ADDRESSES' };
+
+/**
+ * A VM's addresses in one cell: the first, and how many more (`10.0.0.5 +1`). A cut address
+ * would mislead, so the cell is never truncated; `herd vm show` lists them all.
+ */
+export function addressCell(addresses: readonly string[] | undefined): string {
+  const [first, ...rest] = addresses ?? [];
+  if (first === undefined) return '-';
+  return rest.length ? `${first} +${rest.length}` : first;
+}
+
+/**
+ * The `herd vm list` table. Its last column, ADDRESSES, is left out when the terminal is too
+ * narrow for it even with the other columns shrunk.
+ */
 export function vmTable(vms: readonly Vm[], color: boolean, width?: number): string {
   const rows = vms.map((vm) => [
     vm.name,
@@ -29,7 +45,11 @@ export function vmTable(vms: readonly Vm[], color: boolean, width?: number): str
     vm.pid === null ? '-' : String(vm.pid),
     vm.spec.image,
     formatAge(vm.createdAt),
+    // Daemons from before herd networks send no addresses.
+    addressCell(vm.status.addresses),
   ]);
+  const wide = renderTable([...columns, addressColumn], rows, { maxWidth: width });
+  if (width === undefined || wide.split('\n').every((line) => visibleWidth(line) <= width)) return wide;
   return renderTable(columns, rows, { maxWidth: width });
 }
 
@@ -47,7 +67,7 @@ export function vmDiskTable(disks: readonly VmDisk[]): string {
   return renderTable(diskColumns, disks.map((d) => [d.volume, d.pool, d.format, formatSize(d.sizeBytes), d.role, d.device]));
 }
 
-/** The `herd vm show` block, then its disks. */
+/** The `herd vm show` block, then its disks and NICs. */
 export function vmDetails(vm: Vm, color: boolean): string {
   const state = vm.desiredState === vm.state ? vm.state : `${vm.state} (desired: ${vm.desiredState})`;
   // Daemons from before storage volumes send neither disks nor cdrom.
@@ -70,10 +90,23 @@ export function vmDetails(vm: Vm, color: boolean): string {
     ['restart', `${vm.spec.restartPolicy} (at most ${vm.spec.restartLimit.maxRestarts} in ${vm.spec.restartLimit.windowSeconds} s; ${vm.status.restarts.recent} recent${vm.status.restarts.nextAt ? `, next at ${vm.status.restarts.nextAt}` : ''})`],
     ['health', vm.spec.healthCheck ? `${vm.status.health} (${vm.spec.healthCheck.type === 'tcp' ? `tcp ${vm.spec.healthCheck.host ?? '127.0.0.1'}:${vm.spec.healthCheck.port}` : `console /${vm.spec.healthCheck.pattern}/`})` : '-'],
     ['watchdog', vm.spec.watchdog],
-    ['forwards', vm.spec.portForwards.length ? vm.spec.portForwards.map((f) => `127.0.0.1:${f.hostPort}->${f.guestPort}`).join(', ') : '-'],
+    ['display', vm.spec.display],
+    ['addresses', vm.status.addresses?.length ? vm.status.addresses.join(', ') : '-'],
+    ['forwards', forwards(vm)],
     ['started', formatTime(vm.status.startedAt)],
     ['created', formatTime(vm.createdAt)],
     ['actions', allowedActions(vm.state).join(', ')],
   ]);
-  return disks.length ? `${details}\n${vmDiskTable(disks)}` : details;
+  const nics = vm.spec.nics ?? [];
+  return [details, ...(disks.length ? [vmDiskTable(disks)] : []), ...(nics.length ? [vmNicTable(nics)] : [])].join('\n');
+}
+
+/**
+ * The port forwards. They always go through a QEMU user-mode NIC; a VM without NICs on herd
+ * networks has no other way out, which is worth saying.
+ */
+function forwards(vm: Vm): string {
+  const list = vm.spec.portForwards.map((f) => `127.0.0.1:${f.hostPort}->${f.guestPort}`).join(', ');
+  if (!list) return '-';
+  return (vm.spec.nics ?? []).length ? list : `${list} (QEMU user-mode networking only)`;
 }

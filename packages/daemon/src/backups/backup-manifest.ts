@@ -25,6 +25,8 @@ const Manifest = Type.Object({
     accel: Type.Union([Type.Literal('auto'), Type.Literal('kvm'), Type.Literal('tcg')]),
     restartPolicy: Type.Union([Type.Literal('no'), Type.Literal('on-failure'), Type.Literal('always')]),
     watchdog: Type.Union([Type.Literal('off'), Type.Literal('poweroff'), Type.Literal('reset'), Type.Literal('pause')]),
+    // Absent in archives made before VMs had displays: those had none.
+    display: Type.Optional(Type.Union([Type.Literal('none'), Type.Literal('vnc')])),
   }),
   disks: Type.Array(
     Type.Object({

@@ -144,6 +144,7 @@ export class BackupService {
             accel: vm.accel_pref,
             restartPolicy: vm.restart_policy,
             watchdog: vm.watchdog,
+            display: vm.display,
           },
           disks: disks.map((d, i) => ({ file: `disk${i}.qcow2`, name: d.name, role: d.role === 'root' ? 'root' : 'data', format: d.format, sizeBytes: Number(d.size_bytes), device: deviceId(d) })),
         };
@@ -191,6 +192,7 @@ export class BackupService {
       accel_pref: top.vm.accel,
       restart_policy: top.vm.restartPolicy,
       watchdog: top.vm.watchdog,
+      display: top.vm.display ?? 'none',
       desired_state: body.start ? 'running' : 'stopped',
       reason: `restored from ${basename(archive)}`,
     });

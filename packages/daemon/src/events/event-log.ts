@@ -4,8 +4,9 @@
  * the same records.
  */
 import type { HerdEvent } from '@herd/api';
+import { sql, type SelectQueryBuilder } from 'kysely';
 import type { Db } from '../store/open-database.js';
-import type { EventRow } from '../store/schema.js';
+import type { Database, EventRow } from '../store/schema.js';
 import { nowIso } from '../util/time.js';
 
 /** What a new event says. */
@@ -47,16 +48,27 @@ export class EventLog {
     return event;
   }
 
-  /** Events after `since` (oldest first), at most `limit`. */
-  async list(since = 0, limit = 1000): Promise<HerdEvent[]> {
-    const rows = await this.#db.selectFrom('events').selectAll().where('seq', '>', since).orderBy('seq').limit(limit).execute();
+  /** Events after `since` (oldest first), at most `limit`; with `vmId`, only that VM's (as `isEventOfVm` of @herd/api says). */
+  async list(since = 0, limit = 1000, vmId?: string): Promise<HerdEvent[]> {
+    const rows = await this.#ofVm(this.#db.selectFrom('events').selectAll().where('seq', '>', since), vmId).orderBy('seq').limit(limit).execute();
     return rows.map(toApiEvent);
   }
 
-  /** The newest `limit` events, oldest first. */
-  async recent(limit: number): Promise<HerdEvent[]> {
-    const rows = await this.#db.selectFrom('events').selectAll().orderBy('seq', 'desc').limit(limit).execute();
+  /** The newest `limit` events, oldest first; with `vmId`, only that VM's. */
+  async recent(limit: number, vmId?: string): Promise<HerdEvent[]> {
+    const rows = await this.#ofVm(this.#db.selectFrom('events').selectAll(), vmId).orderBy('seq', 'desc').limit(limit).execute();
     return rows.reverse().map(toApiEvent);
+  }
+
+  // The SQL twin of isEventOfVm: an operation event carries its operation, target included.
+  #ofVm<Q extends SelectQueryBuilder<Database, 'events', EventRow>>(q: Q, vmId: string | undefined): Q {
+    if (vmId === undefined) return q;
+    return q.where((eb) =>
+      eb.or([
+        eb('target_id', '=', vmId),
+        eb.and([eb('target_type', '=', 'operation'), eb(sql<string>`json_extract(data, '$.operation.target.id')`, '=', vmId)]),
+      ]),
+    ) as Q;
   }
 
   /** Calls `listener` with every new event until the returned function is called. */

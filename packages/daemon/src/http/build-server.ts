@@ -15,9 +15,12 @@ import { eventHandlers } from './routes/event-handlers.js';
 import { imageHandlers } from './routes/image-handlers.js';
 import { metaHandlers } from './routes/meta-handlers.js';
 import { metricsHandlers, registerPrometheusRoute } from './routes/metrics-handlers.js';
+import { networkHandlers } from './routes/network-handlers.js';
 import { snapshotHandlers } from './routes/snapshot-handlers.js';
 import { storageHandlers } from './routes/storage-handlers.js';
 import { vmHandlers } from './routes/vm-handlers.js';
+import { vncHandlers, vncSocket } from './routes/vnc-handlers.js';
+import type { WebSocketRoute } from './handler.js';
 import type { Services } from './services.js';
 import { validationError, validatorCompiler } from './validation.js';
 import { registerWebAssets } from './web-assets.js';
@@ -74,7 +77,13 @@ export async function buildServer(services: Services, logger: Logger): Promise<F
     ...alertHandlers(services),
     ...storageHandlers(services),
     ...snapshotHandlers(services),
+    ...vncHandlers(services),
+    ...networkHandlers(services),
   } as unknown as Record<string, AnyHandler>;
+  const sockets: Record<string, WebSocketRoute> = {
+    getVmConsole: { handler: consoleSocket(services) },
+    getVmVnc: vncSocket(services),
+  };
 
   registerPrometheusRoute(app, services);
   const openapi = buildOpenApi(services.version);
@@ -92,8 +101,11 @@ export async function buildServer(services: Services, logger: Logger): Promise<F
     };
     const run = (request: Parameters<AnyHandler>[2], reply: Parameters<AnyHandler>[1]) =>
       handler({ params: request.params, query: request.query, body: request.body }, reply, request);
-    if (route.websocket) app.route({ method: route.method, url, schema, handler: run, wsHandler: consoleSocket(services) });
-    else app.route({ method: route.method, url, schema, handler: run });
+    if (route.websocket) {
+      const ws = sockets[id];
+      if (!ws) throw new Error(`no WebSocket handler for route ${id}`);
+      app.route({ method: route.method, url, schema, handler: run, wsHandler: ws.handler, ...(ws.admit ? { preHandler: ws.admit } : {}) });
+    } else app.route({ method: route.method, url, schema, handler: run });
   }
   registerWebAssets(app);
   return app;

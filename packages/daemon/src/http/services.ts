@@ -2,6 +2,7 @@
 import type { AlertService } from '../alerts/alert-service.js';
 import type { AnomalyDetector } from '../anomaly/anomaly-detector.js';
 import type { ConsoleHubs } from '../console/console-hub.js';
+import type { VncConsoles } from '../console/vnc-consoles.js';
 import type { EventLog } from '../events/event-log.js';
 import type { ForecastEngine } from '../forecast/forecast-engine.js';
 import type { HostService } from '../host/host-service.js';
@@ -15,6 +16,9 @@ import type { CloneService } from '../clones/clone-service.js';
 import type { SnapshotService } from '../snapshots/snapshot-service.js';
 import type { PoolService } from '../pools/pool-service.js';
 import type { VolumeService } from '../volumes/volume-service.js';
+import type { NetworkService } from '../networks/network-service.js';
+import type { NicService } from '../networks/nic-service.js';
+import type { SecurityGroupService } from '../networks/security-group-service.js';
 
 /** The services behind the API. */
 export interface Services {
@@ -25,6 +29,8 @@ export interface Services {
   readonly events: EventLog;
   readonly hosts: HostService;
   readonly consoles: ConsoleHubs;
+  /** Graphical consoles: tickets, admission and the VNC relay. */
+  readonly vnc: VncConsoles;
   /** Metrics: series queries, latest values, Prometheus text. */
   readonly metrics: MetricsService;
   /** Alert rules and alerts. */
@@ -40,4 +46,7 @@ export interface Services {
   readonly snapshots: SnapshotService;
   readonly clones: CloneService;
   readonly backups: BackupService;
+  readonly networks: NetworkService;
+  readonly nics: NicService;
+  readonly securityGroups: SecurityGroupService;
 }

@@ -73,6 +73,10 @@ describe('buildArgv golden files', () => {
     );
   });
 
+  it('display vnc: a VGA card, and VNC on a unix socket in the runtime directory (no TCP port)', () => {
+    golden('vnc-display', buildArgv({ ...base, display: 'vnc' }));
+  });
+
   it('commas in paths are doubled in key=value options and left alone in verbatim ones', () => {
     golden(
       'comma-escaping',
@@ -134,7 +138,59 @@ describe('buildArgv validation', () => {
     expect(() => buildArgv({ ...base, memoryMiB: 1.5 })).toThrow(/memoryMiB/);
   });
 
+  it('adds no display device unless display is vnc, and doubles commas in the VNC socket path', () => {
+    expect(buildArgv({ ...base, display: 'none' })).toEqual(buildArgv(base));
+    const argv = buildArgv({ ...base, runDir: '/run/a,b', display: 'vnc' });
+    expect(argv[argv.indexOf('-vnc') + 1]).toBe('unix:/run/a,,b/vnc.sock');
+  });
+
   it('rejects a runDir too long for a unix socket path', () => {
     expect(() => buildArgv({ ...base, runDir: `/run/${'d'.repeat(120)}` })).toThrow(/longer than 107 bytes/);
+  });
+});
+
+describe('buildArgv NICs', () => {
+  const lan = { id: 'lan', tap: 'ht-0a1b2c3d4e5f', mac: '52:54:00:0a:1b:2c' } as const;
+  const withNics = (nics: LaunchSpec['nics'], extra: Partial<LaunchSpec> = {}): string[] => buildArgv({ ...base, ...extra, nics });
+
+  it('tap NICs ahead of the port-forward NIC, one announcing its MTU', () => {
+    golden(
+      'tap-nics',
+      withNics([lan, { id: 'n0f9e8d7c6b5a', tap: 'ht-0f9e8d7c6b5a', mac: '02:00:00:00:00:01', mtu: 1400 }], {
+        portForwards: [{ hostPort: 18022, guestPort: 22 }],
+      }),
+    );
+  });
+
+  it('rejects ids QEMU would not accept, and the ids of devices herd adds itself', () => {
+    expect(() => withNics([{ ...lan, id: '0lan' }])).toThrow(InvalidLaunchSpecError);
+    expect(() => withNics([{ ...lan, id: 'a,b' }])).toThrow(/NIC id "a,b" must be a letter/);
+    expect(() => withNics([{ ...lan, id: 'nic0' }])).toThrow(/NIC id "nic0" is reserved/);
+    expect(() => withNics([{ ...lan, id: 'cdrom' }])).toThrow(/reserved/);
+  });
+
+  it('accepts only unicast, locally administered MACs', () => {
+    expect(() => withNics([{ ...lan, mac: '52:54:00:AB:CD:EF' }])).not.toThrow();
+    expect(() => withNics([{ ...lan, mac: '00:16:3e:00:00:01' }])).toThrow(/MAC "00:16:3e:00:00:01" of NIC "lan" must be a unicast, locally administered/);
+    expect(() => withNics([{ ...lan, mac: '53:54:00:00:00:01' }])).toThrow(/unicast/);
+    expect(() => withNics([{ ...lan, mac: '52:54:00:00:00' }])).toThrow(/MAC/);
+    expect(() => withNics([{ ...lan, mac: '52:54:00:00:00:01,x=y' }])).toThrow(/MAC/);
+  });
+
+  it('rejects tap names Linux would not accept, and MTUs outside what the guest driver uses', () => {
+    expect(() => withNics([{ ...lan, tap: 'ht-0123456789abc' }])).toThrow(/tap "ht-0123456789abc" of NIC "lan" must be an interface name of 1 to 15/);
+    expect(() => withNics([{ ...lan, tap: 'a/b' }])).toThrow(/tap/);
+    expect(() => withNics([{ ...lan, tap: '..' }])).toThrow(/tap/);
+    expect(() => withNics([{ ...lan, mtu: 67 }])).toThrow(/mtu of NIC "lan" must be an integer from 68 to 65535, got 67/);
+    expect(() => withNics([{ ...lan, mtu: 1500.5 }])).toThrow(/mtu/);
+    expect(() => withNics([{ ...lan, mtu: 9000 }])).not.toThrow();
+  });
+
+  it('rejects an id, MAC or tap used twice, NIC ids that are disk ids included', () => {
+    const other = { id: 'wan', tap: 'ht-2', mac: '52:54:00:00:00:02' };
+    expect(() => withNics([lan, { ...other, id: 'lan' }])).toThrow(/NIC id "lan" is used twice/);
+    expect(() => withNics([lan], { disks: [{ id: 'lan', path: '/a', format: 'raw' }] })).toThrow(/NIC id "lan" is used twice/);
+    expect(() => withNics([lan, { ...other, mac: lan.mac.toUpperCase() }])).toThrow(/MAC 52:54:00:0A:1B:2C is given to two NICs/);
+    expect(() => withNics([lan, { ...other, tap: lan.tap }])).toThrow(/tap "ht-0a1b2c3d4e5f" is given to two NICs/);
   });
 });

@@ -36,6 +36,21 @@ export interface DiskSpec {
   readonly serial?: string;
 }
 
+/**
+ * A virtio-net NIC backed by a host tap device, which herd has created (and attached to its
+ * network's bridge) before QEMU opens it.
+ */
+export interface NicSpec {
+  /** QEMU-id-safe identifier (as {@link DiskSpec.id}); the device takes it, the tap netdev is `<id>-net`. `nic0` belongs to the port-forward NIC. */
+  readonly id: string;
+  /** Name of the existing tap device (at most 15 bytes). */
+  readonly tap: string;
+  /** Unicast, locally administered MAC address such as `52:54:00:12:ab:cd`; the guest sees it as the NIC's address. */
+  readonly mac: string;
+  /** The network's MTU, announced to the guest driver (virtio `host_mtu`); absent: the guest assumes 1500. */
+  readonly mtu?: number;
+}
+
 /** A read-only raw ISO image on the pc machine's IDE bus. */
 export interface CdromSpec {
   readonly path: string;
@@ -67,6 +82,10 @@ export interface LaunchSpec {
   readonly watchdog?: 'off' | 'poweroff' | 'reset' | 'pause';
   /** Host ports forwarded to guest ports through a user-mode NIC; absent or empty: no NIC. */
   readonly portForwards?: readonly { readonly hostPort: number; readonly guestPort: number }[];
+  /** `vnc`: a VGA card whose screen QEMU serves over VNC on a unix socket in runDir (see {@link vncSocketPath}); absent or `none`: no display device. */
+  readonly display?: 'none' | 'vnc';
+  /** NICs on tap devices, in the order the guest finds them (ahead of the port-forward NIC, which they coexist with). Absent or empty: none. */
+  readonly nics?: readonly NicSpec[];
 }
 
 /** Path of the QMP control socket in a VM's runtime directory. Pure. */
@@ -77,6 +96,11 @@ export function qmpSocketPath(runDir: string): string {
 /** Path of the serial console socket in a VM's runtime directory. Pure. */
 export function consoleSocketPath(runDir: string): string {
   return join(runDir, 'console.sock');
+}
+
+/** Path of the VNC server's socket (display `vnc`) in a VM's runtime directory; never a TCP port. Pure. */
+export function vncSocketPath(runDir: string): string {
+  return join(runDir, 'vnc.sock');
 }
 
 /** Path of the pidfile QEMU writes (and deletes on clean exit) in a VM's runtime directory. Pure. */

@@ -9,7 +9,7 @@ import { run } from '../host/exec.js';
 import { isQemuOf, readPidfile } from '../host/proc.js';
 import { buildArgv, QEMU_BINARY } from './build-argv.js';
 import type { LaunchSpec } from './launch-spec.js';
-import { consoleSocketPath, pidfilePath, qmpSocketPath } from './launch-spec.js';
+import { consoleSocketPath, pidfilePath, qmpSocketPath, vncSocketPath } from './launch-spec.js';
 
 /** QEMU refused to start; `stderr` holds its own explanation (trimmed), which is also the message. */
 export class QemuLaunchError extends Error {
@@ -66,5 +66,5 @@ export async function launchQemu(spec: LaunchSpec): Promise<{ pid: number }> {
 }
 
 async function removeRuntimeFiles(runDir: string): Promise<void> {
-  await Promise.all([qmpSocketPath(runDir), consoleSocketPath(runDir), pidfilePath(runDir)].map((p) => rm(p, { force: true })));
+  await Promise.all([qmpSocketPath(runDir), consoleSocketPath(runDir), vncSocketPath(runDir), pidfilePath(runDir)].map((p) => rm(p, { force: true })));
 }

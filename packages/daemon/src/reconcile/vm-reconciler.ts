@@ -24,6 +24,7 @@ import { decideRestart } from './restart-policy.js';
 import type { VmRepo } from '../vm/vm-repo.js';
 import type { VolumeService } from '../volumes/volume-service.js';
 import type { SnapshotRepo } from '../snapshots/snapshot-repo.js';
+import type { NicService } from '../networks/nic-service.js';
 import { listDisks, hotplugDisk, unplugDisk } from '../qemu/qmp-block.js';
 import { loadVmState } from '../qemu/qmp-snapshot.js';
 import { again, done, type ReconcileResult } from './work-queue.js';
@@ -34,6 +35,7 @@ export interface VmReconcilerDeps {
   readonly images: ImageRepo;
   readonly volumes: VolumeService;
   readonly snapshots: SnapshotRepo;
+  readonly nics: NicService;
   readonly paths: DataPaths;
   readonly consoles: ConsoleHubs;
   readonly accel: HostAccel;
@@ -119,7 +121,8 @@ export class VmReconciler {
       if (row.cdrom_image_id && !cdrom) throw new HerdError('image_unusable', { name: row.cdrom_image_id, reason: 'the cdrom image no longer exists' });
       // A revert to a snapshot with memory starts QEMU paused and loads the saved state into it.
       const resume = row.resume_snapshot;
-      const spec = launchSpecFor(row, image, paths, accel, paused || resume !== null, disks, cdrom?.disk_path);
+      const nics = await this.#d.nics.prepareStart(row.id);
+      const spec = { ...launchSpecFor(row, image, paths, accel, paused || resume !== null, disks, cdrom?.disk_path), nics };
       const launched = await launchQemu(spec);
       pid = launched.pid;
       const inst = await VmInstance.attach(row.id, launched.pid, qmpSocketPath(spec.runDir), this.#hooks(row.id));
@@ -154,6 +157,7 @@ export class VmReconciler {
         }
       }
       await rm(paths.runDir(row.id), { recursive: true, force: true });
+      await this.#d.nics.afterStop(row.id).catch(() => undefined);
       // Saved memory that failed to load is not tried again: the next start boots the reverted disks.
       if (row.resume_snapshot !== null) await vms.setResume(row.id, null);
       const message = e instanceof Error ? e.message : String(e);
@@ -195,6 +199,7 @@ export class VmReconciler {
     consoles.drop(row.id);
     await rm(paths.runDir(row.id), { recursive: true, force: true });
     await this.#d.volumes.releaseVm(row.id);
+    await this.#d.nics.releaseVm(row.id);
     await this.#d.snapshots.removeAll(row.id);
     await rm(paths.consoleLog(row.id), { force: true });
     await vms.remove(row.id);
@@ -214,6 +219,7 @@ export class VmReconciler {
       const waitingToRestart = row.state === 'starting' && row.next_restart_at !== null;
       if (liveStates.has(row.state) && !waitingToRestart) {
         await rm(runDir, { recursive: true, force: true });
+        await this.#d.nics.afterStop(row.id).catch(() => undefined);
         // Why it ended is unknown; for the restart policy that is a failure.
         await this.#afterExit(row, { reason: 'QEMU exited while the daemon was not running', unexpected: true });
       }
@@ -242,6 +248,7 @@ export class VmReconciler {
       this.#d.consoles.get(inst.vmId).detachInput();
       this.#d.health?.unwatch(inst.vmId);
       await rm(this.#d.paths.runDir(inst.vmId), { recursive: true, force: true });
+      await this.#d.nics.afterStop(inst.vmId).catch((e: unknown) => this.#d.log.warn({ vmId: inst.vmId, err: String(e) }, 'cannot remove the taps of a stopped VM'));
       const row = await this.#d.vms.get(inst.vmId);
       if (row) {
         this.#d.log[info.unexpected ? 'warn' : 'info']({ vm: row.name, vmId: row.id, pid: inst.pid, reason: info.reason }, 'VM stopped');

@@ -24,7 +24,7 @@ export class SnapshotRepo {
   async find(vm: Pick<VmRow, 'id' | 'name'>, ref: string): Promise<SnapshotRow> {
     const q = this.#db.selectFrom('snapshots').selectAll().where('vm_id', '=', vm.id);
     const row = await (isUuid(ref) ? q.where('id', '=', ref.toLowerCase()) : q.where('name', '=', ref)).executeTakeFirst();
-    if (!row) throw new HerdError('not_found', { kind: 'snapshot', name: `${vm.name}/${ref}` });
+    if (!row) throw new HerdError('not_found', { kind: 'snapshot', name: `${vm.name}/${ref}`, hint: `list them with \`herd snapshot list ${vm.name}\`` });
     return row;
   }
 

@@ -48,6 +48,8 @@ export interface VmsTable {
   current_snapshot_id: string | null;
   /** Name of a snapshot with memory to load at the next start (set by a revert), or null. */
   resume_snapshot: string | null;
+  /** `vnc`: a VGA card served over VNC on a unix socket (from the next start). */
+  display: 'none' | 'vnc';
 }
 
 /** Storage pools. */
@@ -95,6 +97,60 @@ export interface SnapshotsTable {
   with_memory: number;
   vm_state: 'running' | 'paused' | 'stopped';
   description: string;
+  created_at: string;
+}
+
+/** Networks. */
+export interface NetworksTable {
+  id: string;
+  name: string;
+  type: 'nat' | 'isolated' | 'bridged';
+  cidr: string | null;
+  gateway: string | null;
+  dhcp_start: string | null;
+  dhcp_end: string | null;
+  /** herd's bridge (hb-...), or the host bridge of a bridged network. */
+  bridge: string;
+  vlan: number | null;
+  mtu: number;
+  /** Set when deletion was asked for; the network reconciler tears it down. */
+  deleting: number;
+  state: 'pending' | 'ready' | 'error';
+  error: string | null;
+  created_at: string;
+}
+
+/** NICs of VMs. */
+export interface NicsTable {
+  id: string;
+  vm_id: string;
+  network_id: string;
+  mac: string;
+  ip: string | null;
+  /** Order among the VM's NICs (the guest's eth0, eth1, ...). */
+  position: number;
+  /** JSON array of security group ids. */
+  security_groups: string;
+  created_at: string;
+}
+
+/** Security groups. */
+export interface SecurityGroupsTable {
+  id: string;
+  name: string;
+  description: string;
+  created_at: string;
+}
+
+/** Allow rules of security groups. */
+export interface SecurityGroupRulesTable {
+  id: string;
+  group_id: string;
+  direction: 'ingress' | 'egress';
+  protocol: 'tcp' | 'udp' | 'icmp' | 'any';
+  port_from: number | null;
+  port_to: number | null;
+  remote_cidr: string | null;
   created_at: string;
 }
 
@@ -244,6 +300,10 @@ export interface Database {
   volumes: VolumesTable;
   snapshots: SnapshotsTable;
   backups: BackupsTable;
+  networks: NetworksTable;
+  nics: NicsTable;
+  security_groups: SecurityGroupsTable;
+  security_group_rules: SecurityGroupRulesTable;
 }
 
 /** A VM row. */
@@ -256,6 +316,14 @@ export type PoolRow = Selectable<PoolsTable>;
 export type VolumeRow = Selectable<VolumesTable>;
 /** A snapshot row. */
 export type SnapshotRow = Selectable<SnapshotsTable>;
+/** A network row. */
+export type NetworkRow = Selectable<NetworksTable>;
+/** A NIC row. */
+export type NicRow = Selectable<NicsTable>;
+/** A security group row. */
+export type SecurityGroupRow = Selectable<SecurityGroupsTable>;
+/** A security group rule row. */
+export type SecurityGroupRuleRow = Selectable<SecurityGroupRulesTable>;
 /** A backup row. */
 export type BackupRow = Selectable<BackupsTable>;
 /** An operation row. */

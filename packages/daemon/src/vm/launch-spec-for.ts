@@ -38,5 +38,6 @@ export function launchSpecFor(
     startPaused,
     watchdog: vm.watchdog,
     portForwards: JSON.parse(vm.port_forwards) as { hostPort: number; guestPort: number }[],
+    display: vm.display,
   };
 }

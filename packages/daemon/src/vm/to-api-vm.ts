@@ -1,9 +1,9 @@
 /** Converts VM rows to the API's Vm objects. */
-import type { HealthCheck, PortForward, Vm, VmDisk } from '@herd/api';
+import type { HealthCheck, PortForward, Vm, VmDisk, VmNic } from '@herd/api';
 import type { VmRow } from '../store/schema.js';
 
 /** The API form of a VM row, given its image's name and its disks and cdrom (see VmView). */
-export function toApiVm(row: VmRow, imageName: string, storage: { disks: VmDisk[]; cdrom: string | null } = { disks: [], cdrom: null }): Vm {
+export function toApiVm(row: VmRow, imageName: string, storage: { disks: VmDisk[]; cdrom: string | null; nics: VmNic[] } = { disks: [], cdrom: null, nics: [] }): Vm {
   const live = row.state === 'running' || row.state === 'paused' || row.state === 'stopping' || row.state === 'starting';
   return {
     id: row.id,
@@ -27,6 +27,8 @@ export function toApiVm(row: VmRow, imageName: string, storage: { disks: VmDisk[
       portForwards: JSON.parse(row.port_forwards) as PortForward[],
       disks: storage.disks,
       cdrom: storage.cdrom,
+      display: row.display,
+      nics: storage.nics,
     },
     status: {
       reason: row.reason,
@@ -34,6 +36,7 @@ export function toApiVm(row: VmRow, imageName: string, storage: { disks: VmDisk[
       startedAt: live ? row.started_at : null,
       stateChangedAt: row.state_changed_at,
       health: live ? row.health : 'none',
+      addresses: storage.nics.flatMap((n) => (n.ip ? [n.ip] : [])),
       restarts: { recent: recentRestarts(row).length, nextAt: row.next_restart_at },
     },
     createdAt: row.created_at,

@@ -29,7 +29,7 @@ export type VmStatusPatch = Partial<
 >;
 
 /** Settings of an existing VM that can change. */
-export type VmSettingsPatch = Partial<Pick<VmsTable, 'restart_policy' | 'restart_max' | 'restart_window_s' | 'health_check' | 'watchdog'>>;
+export type VmSettingsPatch = Partial<Pick<VmsTable, 'restart_policy' | 'restart_max' | 'restart_window_s' | 'health_check' | 'watchdog' | 'display'>>;
 
 /** Fields of the desired spec that actions change. */
 export type VmIntentPatch = Partial<

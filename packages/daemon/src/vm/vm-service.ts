@@ -25,12 +25,14 @@ import type { VmOpParams } from '../operations/vm-op-goals.js';
 import type { DataPaths } from '../paths.js';
 import type { VmRow } from '../store/schema.js';
 import { resolveAccel, type HostAccel } from './resolve-accel.js';
+import { isUuid } from '../util/uuid.js';
 import type { PoolService } from '../pools/pool-service.js';
 import { defaultPoolName } from '../pools/pool-service.js';
 import type { VolumeRepo } from '../volumes/volume-repo.js';
 import { rootVolumeName, type VolumeService } from '../volumes/volume-service.js';
 import type { VmRepo } from './vm-repo.js';
 import type { VmView } from './vm-view.js';
+import type { NicService } from '../networks/nic-service.js';
 import { defaultRestartLimit, defaultStopTimeoutS, newVmRow } from './new-vm-row.js';
 
 export { defaultRestartLimit, defaultStopTimeoutS } from './new-vm-row.js';
@@ -46,6 +48,9 @@ export interface VmServiceDeps {
   readonly volumes: VolumeService;
   readonly volumeRows: VolumeRepo;
   readonly view: VmView;
+  readonly nics: NicService;
+  /** Whether the network named default exists (VMs created without nics get a NIC on it). */
+  readonly hasDefaultNetwork: () => Promise<boolean>;
   readonly accel: HostAccel;
   readonly hostName: string;
   readonly wake: (vmId: string) => void;
@@ -67,6 +72,14 @@ export class VmService {
   /** One VM, by id or name. */
   async get(ref: string): Promise<Vm> {
     return this.#toApi(await this.#d.vms.find(ref));
+  }
+
+  /**
+   * The VM id whose events `GET /events?target=ref` lists: an id is taken as it is (so that the
+   * events of a deleted VM can still be read); a name must be a VM's now (not_found otherwise).
+   */
+  async idForEvents(ref: string): Promise<string> {
+    return isUuid(ref) ? ref.toLowerCase() : (await this.#d.vms.find(ref)).id;
   }
 
   /** The VM record behind `ref` (for the console). */
@@ -122,18 +135,27 @@ export class VmService {
       watchdog: body.watchdog ?? 'off',
       port_forwards: JSON.stringify(body.portForwards ?? []),
       cdrom_image_id: cdrom?.id ?? null,
+      display: body.display ?? 'none',
     });
     const existing = await this.#d.vms.find(body.name).catch(() => undefined);
     if (existing) throw new HerdError('name_taken', { kind: 'VM', name: body.name, field: 'name' });
     if (await this.#d.volumeRows.byName(rootVolumeName(body.name)))
       throw new HerdError('name_taken', { kind: 'volume', name: rootVolumeName(body.name), field: 'name' });
-    await this.#d.pools.checkSpace(pool, diskBytes);
+    // A root disk that is a copy-on-write overlay of its image takes almost nothing at first and
+    // grows with what the guest writes (the pool forecast warns before it fills); one that must
+    // be a full copy (pools without qcow2) needs its whole size now.
+    if (!this.#d.pools.driver(pool).formats.includes('qcow2')) await this.#d.pools.checkSpace(pool, diskBytes);
     // The VM record first, then its root disk: a crash in between leaves a VM whose root disk
     // the next daemon start makes (VolumeService.adoptRoot), never a disk no one owns.
+    // Without nics, a VM gets one on the default network, as Incus's default profile does;
+    // `nics: []` asks for none (then port forwards, if any, use QEMU's user-mode networking).
+    const nics = body.nics ?? ((body.portForwards ?? []).length === 0 && (await this.#d.hasDefaultNetwork()) ? [{ network: 'default' }] : []);
     await this.#d.vms.insert(row);
     try {
+      await this.#d.nics.createFor(row, nics);
       await this.#d.volumes.createRoot(row, image, pool, diskBytes);
     } catch (e) {
+      await this.#d.nics.releaseVm(row.id);
       await this.#d.vms.remove(row.id);
       throw e;
     }
@@ -145,8 +167,8 @@ export class VmService {
   }
 
   /**
-   * Changes how a VM heals. The restart policy and health check apply at once; the watchdog
-   * device at the next start.
+   * Changes how a VM heals, and its display. The restart policy and health check apply at once;
+   * the watchdog device and the display at the next start.
    */
   async update(ref: string, body: VmUpdate): Promise<Vm> {
     const row = await this.#d.vms.find(ref);
@@ -156,6 +178,7 @@ export class VmService {
       ...(body.restartLimit ? { restart_max: body.restartLimit.maxRestarts, restart_window_s: body.restartLimit.windowSeconds } : {}),
       ...(body.healthCheck !== undefined ? { health_check: body.healthCheck ? JSON.stringify(body.healthCheck) : null } : {}),
       ...(body.watchdog ? { watchdog: body.watchdog } : {}),
+      ...(body.display ? { display: body.display } : {}),
     });
     this.#d.wake(row.id);
     return this.get(row.id);

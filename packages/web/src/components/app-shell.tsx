@@ -10,6 +10,7 @@ const sections = [
   { href: '/create', label: 'Create VM', match: (p: string) => p === '/create' },
   { href: '/images', label: 'Images', match: (p: string) => p.startsWith('/images') },
   { href: '/storage', label: 'Storage', match: (p: string) => p.startsWith('/storage') },
+  { href: '/networks', label: 'Networks', match: (p: string) => p.startsWith('/networks') },
   { href: '/operations', label: 'Operations', match: (p: string) => p.startsWith('/operations') },
 ] as const;
 

@@ -3,19 +3,22 @@
  * message next to the field it names (`error.details.field`), so the rules live in one place:
  * the daemon and its error catalogue.
  */
-import { parseSize, type Image, type VmCreate } from '@herd/api';
+import { parseSize, type Image, type VmCreate, type VmDisplay } from '@herd/api';
 import { useEffect, useState } from 'preact/hooks';
 import { client } from '../lib/client.js';
 import { isImageEvent, isStorageEvent } from '../lib/event-filters.js';
+import { initialNetworks, isNicError, nicsFor } from '../lib/network-choice.js';
+import { isNetworkEvent } from '../lib/network-events.js';
 import { errorField, errorMessage } from '../lib/errors.js';
 import { navigate } from '../lib/router.js';
 import { useLive } from '../lib/use-live.js';
 import { Field, describedBy } from '../components/field.js';
 import { Link } from '../components/link.js';
 import { Notice } from '../components/notice.js';
+import { NetworkPicker } from '../components/vm/network-picker.js';
 
 /** Form inputs by API field name; the input ids are `create-${key}`. */
-const inputOf: Readonly<Record<string, string>> = { name: 'name', image: 'image', cpus: 'cpus', memoryMiB: 'memory', diskBytes: 'disk', accel: 'accel', pool: 'pool', cdrom: 'cdrom' };
+const inputOf: Readonly<Record<string, string>> = { name: 'name', image: 'image', cpus: 'cpus', memoryMiB: 'memory', diskBytes: 'disk', accel: 'accel', pool: 'pool', cdrom: 'cdrom', display: 'display' };
 
 function defaultMemory(image: Image | undefined): string {
   return String(Math.max(128, image?.minMemoryMiB ?? 0));
@@ -36,6 +39,11 @@ export function VmCreatePage() {
   const [accel, setAccel] = useState<'auto' | 'kvm' | 'tcg'>('auto');
   const [pool, setPool] = useState('default');
   const [cdrom, setCdrom] = useState('');
+  const networks = useLive(async () => (await client.call('listNetworks')).map((n) => n.name).sort(), isNetworkEvent);
+  // Undefined until the user ticks or unticks one: until then the default is chosen.
+  const [picked, setPicked] = useState<readonly string[] | undefined>(undefined);
+  const chosenNetworks = picked ?? initialNetworks(networks.data ?? []);
+  const [display, setDisplay] = useState<VmDisplay>('none');
   const [start, setStart] = useState(true);
   const [errors, setErrors] = useState<Readonly<Record<string, string>>>({});
   const [formError, setFormError] = useState<string | undefined>(undefined);
@@ -63,6 +71,7 @@ export function VmCreatePage() {
         return;
       }
     }
+    const nics = nicsFor(networks.data, chosenNetworks);
     const body: VmCreate = {
       name: name.trim(),
       image,
@@ -73,13 +82,15 @@ export function VmCreatePage() {
       start,
       pool,
       ...(cdrom ? { cdrom } : {}),
+      ...(nics ? { nics } : {}),
+      ...(display !== 'none' ? { display } : {}),
     };
     setBusy(true);
     try {
       await client.call('createVm', { body });
       navigate(`/vms/${body.name}`);
     } catch (err) {
-      const input = inputOf[errorField(err) ?? ''];
+      const input = inputOf[errorField(err) ?? ''] ?? (isNicError(err) ? 'networks' : undefined);
       if (input) {
         setErrors({ [input]: errorMessage(err) });
         document.getElementById(`create-${input}`)?.focus();
@@ -156,13 +167,22 @@ export function VmCreatePage() {
             </Field>
           )}
         </div>
-        <Field id="create-accel" label="Accelerator" error={errors.accel}>
-          <select id="create-accel" name="accel" value={accel} onChange={(e) => setAccel(e.currentTarget.value as 'auto' | 'kvm' | 'tcg')}>
-            <option value="auto">auto (KVM when usable, else TCG)</option>
-            <option value="kvm">kvm</option>
-            <option value="tcg">tcg</option>
-          </select>
-        </Field>
+        {(networks.data?.length ?? 0) > 0 && <NetworkPicker id="create-networks" networks={networks.data ?? []} chosen={chosenNetworks} onChange={setPicked} error={errors.networks} />}
+        <div class="row">
+          <Field id="create-accel" label="Accelerator" error={errors.accel}>
+            <select id="create-accel" name="accel" value={accel} onChange={(e) => setAccel(e.currentTarget.value as 'auto' | 'kvm' | 'tcg')}>
+              <option value="auto">auto (KVM when usable, else TCG)</option>
+              <option value="kvm">kvm</option>
+              <option value="tcg">tcg</option>
+            </select>
+          </Field>
+          <Field id="create-display" label="Display" hint="VNC adds a screen the graphical console shows; the serial console is always there." error={errors.display}>
+            <select id="create-display" name="display" value={display} onChange={(e) => setDisplay(e.currentTarget.value as VmDisplay)} aria-invalid={errors.display ? true : undefined} aria-describedby={describedBy('create-display', true, errors.display)}>
+              <option value="none">none (serial console only)</option>
+              <option value="vnc">VNC (graphical console)</option>
+            </select>
+          </Field>
+        </div>
         <div class="field check">
           <input id="create-start" type="checkbox" checked={start} onChange={(e) => setStart(e.currentTarget.checked)} />
           <label for="create-start">Start it now</label>

@@ -1,7 +1,7 @@
 /**
- * One VM: its spec and observed status, its actions (with clone and backup), its disks and
- * snapshots, its serial console in the browser, and the events that concern it. Everything
- * rereads when an event about this VM (or one of its disks) arrives.
+ * One VM: its spec and observed status, its actions (with clone and backup), its consoles in
+ * the browser (serial, and graphical for a VNC display), its metrics, its disks, NICs and snapshots,
+ * and its events. Everything rereads when an event about this VM (or one of its disks) arrives.
  */
 import { HerdError, formatSize, type HerdEvent } from '@herd/api';
 import { useState } from 'preact/hooks';
@@ -10,7 +10,7 @@ import { eventOperation, isDiskChange } from '../lib/event-filters.js';
 import { errorMessage } from '../lib/errors.js';
 import { dateTime, timeAgo } from '../lib/format.js';
 import { navigate } from '../lib/router.js';
-import { useEventLog } from '../lib/use-event-log.js';
+import { useVmEvents } from '../lib/use-vm-events.js';
 import { useLive } from '../lib/use-live.js';
 import { ConsoleTerminal } from '../components/console-terminal.js';
 import { EventList } from '../components/event-list.js';
@@ -26,6 +26,14 @@ const VmBackupForm = lazy(() => panels().then((m) => m.VmBackupForm));
 const VmCloneForm = lazy(() => panels().then((m) => m.VmCloneForm));
 const VmDisks = lazy(() => panels().then((m) => m.VmDisks));
 const VmSnapshots = lazy(() => panels().then((m) => m.VmSnapshots));
+// Charts, and the graphical console with noVNC inside it, are chunks of their own too.
+const livePanels = () => import('../components/vm/vm-live-panels.js');
+const VmMetrics = lazy(() => livePanels().then((m) => m.VmMetrics));
+const VncConsole = lazy(() => livePanels().then((m) => m.VncConsole));
+// NICs are a chunk of their own: only this page shows them.
+const VmNics = lazy(() => import('../components/vm/vm-nics.js').then((m) => m.VmNics));
+
+type ConsoleTab = 'serial' | 'graphical';
 
 function concerns(name: string): (e: HerdEvent) => boolean {
   return (e) => (e.target.type === 'vm' && e.target.name === name) || eventOperation(e)?.target.name === name;
@@ -36,13 +44,16 @@ export function VmDetailPage({ name }: { readonly name: string }) {
   const about = concerns(name);
   // Disk events name the volume, not the VM; any of them may change this VM's disks.
   const vm = useLive(() => client.call('getVm', { params: { id: name } }), (e) => about(e) || isDiskChange(e), name);
-  const events = useEventLog(about, name);
   const [error, setError] = useState<string | undefined>(undefined);
   const [panel, setPanel] = useState<'clone' | 'backup' | undefined>(undefined);
+  const [tab, setTab] = useState<ConsoleTab | undefined>(undefined);
   const toggle = (which: 'clone' | 'backup') => setPanel(panel === which ? undefined : which);
   const gone = vm.error instanceof HerdError && vm.error.code === 'not_found';
   // A VM deleted behind the UI's back loses its actions and console at once.
   const v = gone ? undefined : vm.data;
+  const events = useVmEvents(v?.id);
+  // A VM with a display opens on its screen, until the user picks a tab.
+  const shownTab: ConsoleTab = tab ?? (v?.spec.display === 'vnc' ? 'graphical' : 'serial');
 
   return (
     <div class="page">
@@ -102,6 +113,10 @@ export function VmDetailPage({ name }: { readonly name: string }) {
                 <dd id={`vm-${name}-pid`}>{v.pid ?? '—'}</dd>
                 <dt>Host</dt>
                 <dd>{v.host}</dd>
+                <dt>Addresses</dt>
+                <dd id={`vm-${name}-addresses`} class="mono">
+                  {v.status.addresses?.length ? v.status.addresses.join(', ') : '—'}
+                </dd>
                 <dt>Started</dt>
                 <dd>{dateTime(v.status.startedAt)}</dd>
               </dl>
@@ -125,6 +140,8 @@ export function VmDetailPage({ name }: { readonly name: string }) {
                 )}
                 <dt>Accelerator asked</dt>
                 <dd>{v.spec.accel}</dd>
+                <dt>Display</dt>
+                <dd id={`vm-${name}-display`}>{v.spec.display === 'vnc' ? 'VNC (graphical console)' : 'none (serial console only)'}</dd>
                 <dt>Kernel command line</dt>
                 <dd class="mono">{v.spec.kernelCmdline ?? '—'}</dd>
                 <dt>ID</dt>
@@ -135,11 +152,18 @@ export function VmDetailPage({ name }: { readonly name: string }) {
             </section>
           </div>
           <section class="card" aria-labelledby="console-title">
-            <h2 id="console-title">Serial console</h2>
-            <ConsoleTerminal vm={v.name} id={`vm-${name}-console`} />
+            <div class="tabs-head">
+              <h2 id="console-title">Console</h2>
+              <ConsoleTabs name={name} shown={shownTab} onPick={setTab} />
+            </div>
+            <div role="tabpanel" id={`vm-${name}-console-panel`} aria-labelledby={`vm-${name}-tab-${shownTab}`}>
+              {shownTab === 'serial' ? <ConsoleTerminal vm={v.name} id={`vm-${name}-console`} /> : <VncConsole vm={v} id={`vm-${name}-vnc`} />}
+            </div>
           </section>
           {/* After the console, so that it stays in view at the top (xterm draws only while visible). */}
+          <VmMetrics vm={v} />
           <VmDisks vm={v} />
+          <VmNics vm={v} />
           <VmSnapshots vm={v} relevant={about} />
         </>
       )}
@@ -149,6 +173,39 @@ export function VmDetailPage({ name }: { readonly name: string }) {
           <EventList id={`vm-${name}-events`} events={events} empty="No events for this VM yet." />
         </section>
       )}
+    </div>
+  );
+}
+
+const tabs: readonly { readonly key: ConsoleTab; readonly label: string }[] = [
+  { key: 'serial', label: 'Serial console' },
+  { key: 'graphical', label: 'Graphical console' },
+];
+
+/** The console tabs of VM `name` (arrow keys move between them, as in any tab list). */
+function ConsoleTabs({ name, shown, onPick }: { readonly name: string; readonly shown: ConsoleTab; readonly onPick: (t: ConsoleTab) => void }) {
+  const onKey = (e: KeyboardEvent) => {
+    if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
+    const next = tabs[(tabs.findIndex((t) => t.key === shown) + (e.key === 'ArrowRight' ? 1 : tabs.length - 1)) % tabs.length]!;
+    onPick(next.key);
+    document.getElementById(`vm-${name}-tab-${next.key}`)?.focus();
+  };
+  return (
+    <div class="tabs" role="tablist" aria-label="Console" onKeyDown={onKey}>
+      {tabs.map((t) => (
+        <button
+          key={t.key}
+          type="button"
+          role="tab"
+          id={`vm-${name}-tab-${t.key}`}
+          aria-selected={shown === t.key}
+          aria-controls={`vm-${name}-console-panel`}
+          tabIndex={shown === t.key ? 0 : -1}
+          onClick={() => onPick(t.key)}
+        >
+          {t.label}
+        </button>
+      ))}
     </div>
   );
 }

@@ -1,12 +1,14 @@
-/** `GET /events`: a JSON page of the log, or a server-sent event stream of it. */
-import type { HerdEvent } from '@herd/api';
+/** `GET /events`: a JSON page of the log, or a server-sent event stream of it (all, or one VM's). */
+import { isEventOfVm, type HerdEvent } from '@herd/api';
 import type { HandlerGroup } from '../handler.js';
 
 /** Event routes. */
 export const eventHandlers: HandlerGroup<'listEvents'> = (s) => ({
   listEvents: async ({ query }, reply, request) => {
+    const vmId = query?.target === undefined ? undefined : await s.vms.idForEvents(query.target);
     const wantsStream = (request.headers.accept ?? '').includes('text/event-stream') || query?.follow === true;
-    if (!wantsStream) return query?.since !== undefined ? s.events.list(query.since, query.limit ?? 1000) : s.events.recent(query?.limit ?? 100);
+    if (!wantsStream)
+      return query?.since !== undefined ? s.events.list(query.since, query.limit ?? 1000, vmId) : s.events.recent(query?.limit ?? 100, vmId);
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
@@ -15,10 +17,14 @@ export const eventHandlers: HandlerGroup<'listEvents'> = (s) => ({
     // Subscribe before replaying so nothing falls between the replay and the live stream.
     const buffered: HerdEvent[] = [];
     let live = false;
-    const unsubscribe = s.events.subscribe((e) => (live ? send(e) : buffered.push(e)));
+    const unsubscribe = s.events.subscribe((e) => {
+      if (vmId !== undefined && !isEventOfVm(e, vmId)) return;
+      if (live) send(e);
+      else buffered.push(e);
+    });
     let last = query?.since ?? Number(request.headers['last-event-id'] ?? NaN);
     if (Number.isFinite(last))
-      for (const e of await s.events.list(last, 10_000)) {
+      for (const e of await s.events.list(last, 10_000, vmId)) {
         send(e);
         last = e.seq;
       }

@@ -5,6 +5,8 @@ import * as m0002 from './0002-metrics.js';
 import * as m0003 from './0003-alerts.js';
 import * as m0004 from './0004-self-healing.js';
 import * as m0005 from './0005-storage.js';
+import * as m0006 from './0006-networks.js';
+import * as m0007 from './0007-vm-display.js';
 
 /** Migrations by name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
@@ -13,4 +15,6 @@ export const migrations: Record<string, Migration> = {
   '0003-alerts': m0003,
   '0004-self-healing': m0004,
   '0005-storage': m0005,
+  '0006-networks': m0006,
+  '0007-vm-display': m0007,
 };

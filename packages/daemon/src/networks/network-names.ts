@@ -1,0 +1,28 @@
+/**
+ * Names of what herd makes on the host for networks, derived from ids so that doing something
+ * twice finds the same thing, and a sweep after a crash can tell herd's own leftovers by prefix.
+ * Linux limits interface names to 15 bytes.
+ */
+
+import { BRIDGE_PREFIX, TAP_PREFIX, bridgeName, tapName } from '../net/link-names.js';
+
+/** Prefix of herd's bridges. */
+export const bridgePrefix = BRIDGE_PREFIX;
+/** Prefix of herd's tap devices. */
+export const tapPrefix = TAP_PREFIX;
+
+/** The bridge of a nat or isolated network. */
+export const bridgeNameFor = bridgeName;
+
+/** The tap device of a NIC. */
+export const tapNameFor = tapName;
+
+/** The QEMU device id of a NIC. */
+export function nicDeviceId(nicId: string): string {
+  return `n${nicId.replaceAll('-', '').slice(0, 12)}`;
+}
+
+/** The DNS domain of a network's VM names. */
+export function domainOf(networkName: string): string {
+  return `${networkName}.herd`;
+}

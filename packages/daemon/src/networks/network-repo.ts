@@ -1,0 +1,62 @@
+/** Network records. */
+import { HerdError } from '@herd/api';
+import type { EventLog } from '../events/event-log.js';
+import type { Db } from '../store/open-database.js';
+import type { NetworkRow, NetworksTable } from '../store/schema.js';
+import { isUuid } from '../util/uuid.js';
+
+/** Reads and writes network rows. One per daemon. */
+export class NetworkRepo {
+  readonly #db: Db;
+  readonly #events: EventLog;
+
+  constructor(db: Db, events: EventLog) {
+    this.#db = db;
+    this.#events = events;
+  }
+
+  /** The network named or identified by `ref`; throws not_found. */
+  async find(ref: string): Promise<NetworkRow> {
+    const q = this.#db.selectFrom('networks').selectAll();
+    const row = await (isUuid(ref) ? q.where('id', '=', ref.toLowerCase()) : q.where('name', '=', ref)).executeTakeFirst();
+    if (!row) throw new HerdError('not_found', { kind: 'network', name: ref });
+    return row;
+  }
+
+  /** The network with this id, or undefined. */
+  async get(id: string): Promise<NetworkRow | undefined> {
+    return this.#db.selectFrom('networks').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** All networks, by name. */
+  async list(): Promise<NetworkRow[]> {
+    return this.#db.selectFrom('networks').selectAll().orderBy('name').execute();
+  }
+
+  /** Inserts a network; a duplicate name is name_taken. */
+  async insert(row: NetworkRow): Promise<void> {
+    try {
+      await this.#db.insertInto('networks').values(row).execute();
+    } catch (e) {
+      if (String(e).includes('UNIQUE constraint failed: networks.name')) throw new HerdError('name_taken', { kind: 'network', name: row.name, field: 'name' });
+      throw e;
+    }
+    await this.note(row, 'network.created', `network ${row.name} created (${row.type}${row.cidr ? ` ${row.cidr}` : ''})`);
+  }
+
+  /** Changes fields of a network. */
+  async update(id: string, patch: Partial<Omit<NetworksTable, 'id' | 'created_at'>>): Promise<void> {
+    await this.#db.updateTable('networks').set(patch).where('id', '=', id).execute();
+  }
+
+  /** Records something that happened to a network. */
+  async note(row: Pick<NetworkRow, 'id' | 'name'>, type: string, message: string, data: Record<string, unknown> = {}): Promise<void> {
+    await this.#events.append({ type, target: { type: 'network', id: row.id, name: row.name }, message, data });
+  }
+
+  /** Removes a network record. */
+  async remove(row: NetworkRow): Promise<void> {
+    await this.#db.deleteFrom('networks').where('id', '=', row.id).execute();
+    await this.note(row, 'network.deleted', `network ${row.name} deleted`);
+  }
+}
