@@ -57,7 +57,7 @@ async function booted(vm: string): Promise<void> {
 /** An HTTP GET from inside the guest (busybox nc; its wget crashes on some hosts): the body, or 'blocked'. */
 function httpGet(vm: string, hostPort: string, path: string): Promise<string> {
   const [h, p] = hostPort.split(':');
-  return sh(vm, `printf 'GET ${path} HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${h} ${p ?? 80} | tail -n 1 | grep . || echo blocked`, 5000);
+  return sh(vm, `printf 'GET ${path} HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${h} ${p ?? 80} 2>/dev/null | tail -n 1 | grep . || echo blocked`, 5000);
 }
 
 /** The guest's IPv4 address on `dev`, once DHCP has given it one. */
@@ -155,7 +155,7 @@ describe('security groups', () => {
     expect(await httpGet('na', `${target}:8080`, '/')).toBe('guest-page');
     await daemon.client.call('removeSecurityGroupRule', { params: { id: 'web', rule: g.rules[0]!.id } });
     expect(await httpGet('na', `${target}:8080`, '/')).toBe('blocked');
-    await bad(daemon.client.call('deleteSecurityGroup', { params: { id: 'web' } }), 400, /attached to 1 NIC/);
+    await bad(daemon.client.call('deleteSecurityGroup', { params: { id: 'web' } }), 409, /attached to 1 NIC/);
     await daemon.client.call('updateVmNic', { params: { id: 'nb', nic: nic.device }, body: { securityGroups: [] } });
     await daemon.client.call('deleteSecurityGroup', { params: { id: 'web' } });
   }, 120_000);

@@ -123,7 +123,7 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
   const live: LiveVms = { exclusive: (id, fn) => queue.exclusive(id, () => fn(reconciler.instance(id)?.qmp)) };
   const volumes = new VolumeService({ volumes: volumeRows, pools, vms, images, ops, paths, live, log });
   // Networks: their own reconciler and queue; NICs follow VMs.
-  const netReconciler = new NetworkReconciler({ networks: networkRows, nics: nicRows, vms, exec: hostExec, dirOf: (id) => paths.networkDir(id), log });
+  const netReconciler = new NetworkReconciler({ networks: networkRows, nics: nicRows, vms, exec: hostExec, dirOf: (id) => paths.networkDir(id), networksRoot: join(paths.root, 'networks'), log });
   const netQueue = new WorkQueue((id) => netReconciler.reconcile(id), {
     onError: (id, e, attempt) => log.warn({ networkId: id, attempt, err: e instanceof Error ? e.message : String(e) }, 'network reconcile failed; will retry'),
   });

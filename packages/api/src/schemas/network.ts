@@ -77,7 +77,7 @@ export const NicAdd = Type.Object(
     ip: Type.Optional(Ipv4),
     securityGroups: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 16 })),
   },
-  { additionalProperties: false, $id: 'NicAdd' },
+  { additionalProperties: false },
 );
 /** A NIC to add. */
 export type NicAdd = Static<typeof NicAdd>;

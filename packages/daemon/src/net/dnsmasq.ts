@@ -272,16 +272,18 @@ async function exited(pid: number, timeoutMs: number): Promise<boolean> {
 
 /**
  * Lists the live dnsmasq processes herd started, with the network each serves, from /proc: for
- * orphan sweeps after a crash (a dnsmasq whose network is gone). Reads /proc synchronously; may
- * be called at any time.
+ * orphan sweeps after a crash (a dnsmasq whose network is gone); with `under`, only those whose
+ * files live below that directory. Reads /proc synchronously; may be called at any time.
  */
-export function listDnsmasq(): RunningDnsmasq[] {
+export function listDnsmasq(under?: string): RunningDnsmasq[] {
   const found: RunningDnsmasq[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^[1-9][0-9]*$/.test(entry)) continue;
     const pid = Number(entry);
     const argv = processCmdline(pid);
     const networkId = argv && dnsmasqNetworkOf(argv);
+    // Another herd daemon's dnsmasq (another data directory) is not ours to judge.
+    if (under !== undefined && !argv?.some((a) => a.startsWith(`--pid-file=${under}/`))) continue;
     if (networkId !== undefined && processState(pid) === 'alive') found.push({ pid, networkId });
   }
   return found;

@@ -27,6 +27,8 @@ export interface NetworkReconcilerDeps {
   readonly exec: NetExec;
   /** Directory of a network's dnsmasq files. */
   readonly dirOf: (networkId: string) => string;
+  /** The directory every network's directory is in (dnsmasq processes started elsewhere are not this daemon's). */
+  readonly networksRoot: string;
   readonly log: Logger;
 }
 
@@ -149,7 +151,7 @@ export class NetworkReconciler {
       removed.push(`nftables table ${t.family} ${t.name}`);
     }
     const ids = new Set(nets.map((n) => n.id));
-    for (const d of listDnsmasq()) {
+    for (const d of listDnsmasq(this.#d.networksRoot)) {
       if (ids.has(d.networkId)) continue;
       await stopDnsmasq(d.pid);
       removed.push(`dnsmasq pid ${d.pid}`);

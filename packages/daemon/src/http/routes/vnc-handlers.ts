@@ -23,6 +23,8 @@ export function vncSocket(s: Services): WebSocketRoute {
   const admitted = new WeakMap<FastifyRequest, VncSession>();
   return {
     admit: async (request) => {
+      // A plain GET gets websocket_required from the handler, and spends no ticket.
+      if (!request.ws) return;
       const { id } = request.params as { id: string };
       const { ticket } = (request.query ?? {}) as { ticket?: string };
       admitted.set(request, await s.vnc.admit(id, ticket));
