@@ -1,12 +1,20 @@
 import { defineConfig } from 'vitest/config';
 
+const shared = { testTimeout: 60_000, hookTimeout: 120_000 };
+
 export default defineConfig({
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
-    // Tests boot real QEMU guests; the CI machine has 2 cores, so files run one at a time.
-    fileParallelism: false,
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
     reporters: ['default'],
+    projects: [
+      {
+        // Unit and package tests: two files at a time (the CI machine has 2 cores). The few that
+        // boot a guest keep it to one small VM each.
+        test: { ...shared, name: 'unit', include: ['packages/*/src/**/*.test.ts'], fileParallelism: true, maxWorkers: 2, minWorkers: 1 },
+      },
+      {
+        // End-to-end tests boot several real QEMU guests each: one file at a time.
+        test: { ...shared, name: 'e2e', include: ['test/**/*.test.ts'], fileParallelism: false },
+      },
+    ],
   },
 });

@@ -34,7 +34,7 @@ const CLK_TCK = 100;
 function startDaemon(dataDir) {
   const child = spawn(
     process.execPath,
-    ['--lite-mode', '--max-semi-space-size=1', '--optimize-for-size', '--no-expose-wasm', join(repo, 'packages/daemon/dist/main.js'), '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--log-level', 'info', '--metrics-interval', String(interval)],
+    ['--lite-mode', '--max-semi-space-size=1', '--optimize-for-size', '--no-expose-wasm', join(repo, 'packages/daemon/dist/main.js'), '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--log-level', 'info', '--no-default-network', '--metrics-interval', String(interval)],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   return new Promise((resolve, reject) => {

@@ -31,7 +31,9 @@ const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
 const ms = (n) => `${n.toFixed(1)} ms`;
 
 function startDaemon(dataDir) {
-  const child = spawn(process.execPath, [join(repo, 'packages/daemon/dist/main.js'), '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // No default network: the VMs never boot, and 500 of them would exhaust its addresses (and a
+  // bench run as root would otherwise make a real bridge and NAT rules on this host).
+  const child = spawn(process.execPath, [join(repo, 'packages/daemon/dist/main.js'), '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--log-level', 'info', '--no-default-network'], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let buf = '';
     child.on('exit', (code) => reject(new Error(`daemon exited with ${code}`)));

@@ -111,7 +111,8 @@ describe('backupDisks', () => {
     const [fullData, incData] = [await ownDataBytes(full), await ownDataBytes(inc)];
     console.log(`full backup holds ${fullData} bytes of data, the incremental ${incData}`);
     expect(fullData).toBeGreaterThan(8 * 1024 * 1024);
-    expect(incData).toBeLessThan(fullData / 8);
+    // Only the clusters written since the full backup (how many the guest rewrote meanwhile varies with load).
+    expect(incData).toBeLessThan(fullData / 4);
 
     // Backups move (to an archive): the incremental is rebased onto the full's new path.
     await mkdir(join(fx.root, 'archive'));

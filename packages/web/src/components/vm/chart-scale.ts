@@ -13,9 +13,9 @@ export function niceTicks(max: number, binary = false): number[] {
 }
 
 const minute = 60_000;
-const tickSteps = [1, 2, 5, 10, 15, 30, 60, 120, 180, 240, 360, 720].map((m) => m * minute);
+const tickSteps = [0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 180, 240, 360, 720].map((m) => m * minute);
 
-/** Times for the x axis: whole local minutes or hours, at most 6 over the range. */
+/** Times for the x axis: whole local quarter-minutes, minutes or hours, at most 6 over the range. */
 export function timeTicks(from: number, to: number): number[] {
   const step = tickSteps.find((s) => (to - from) / s <= 6) ?? 1440 * minute;
   const offset = new Date(from).getTimezoneOffset() * minute;

@@ -55,6 +55,7 @@ export function LineChart({ id, title, from, to, series, format, floorMax = 0, b
   const x = (t: number) => pad.left + ((t - from) / span) * plotW;
   const y = (v: number) => pad.top + plotH - (v / yMax) * plotH;
   const tTicks = useMemo(() => timeTicks(from, to), [from, to]);
+  const tickSeconds = tTicks.length > 1 && tTicks[1]! - tTicks[0]! < 60_000;
   const shown = series.map((s) => (hoverT === undefined ? s.points[s.points.length - 1] : nearest(s.points, hoverT, gapMs)));
   const at = hoverT === undefined ? undefined : shown.find((p) => p !== undefined)?.t;
   const latest = series.map((s, i) => `${s.label} ${shown[i] ? format(shown[i].v) : 'no data'}`).join(', ');
@@ -98,7 +99,7 @@ export function LineChart({ id, title, from, to, series, format, floorMax = 0, b
         ))}
         {tTicks.map((t) => (
           <text key={t} class="chart-time" x={x(t)} y={H - 5} text-anchor="middle">
-            {clock(t)}
+            {clock(t, tickSeconds)}
           </text>
         ))}
         {series.map((s, i) => (

@@ -1,6 +1,6 @@
 /**
- * A VM's metrics over the last hour (or 6 or 24): CPU, memory and disk I/O, read from the
- * metrics API. One timer rereads all charts as new samples land: every sample interval for
+ * A VM's metrics over the last hour (or 6 or 24; or since its first sample, when that is
+ * later): CPU, memory and disk I/O, read from the metrics API. One timer rereads all charts as new samples land: every sample interval for
  * raw points, every step for longer ranges, whose points are averaged per step. While the VM
  * is not running nothing new is sampled, so nothing is reread.
  */
@@ -125,7 +125,12 @@ async function read(vmId: string, range: Range): Promise<Loaded> {
   const series = new Map(answers.map((a) => [a.metric, a.points.map((p) => ({ t: Date.parse(p.time), v: p.value }))]));
   const first = answers[0]!;
   const step = first.stepSeconds === null ? undefined : first.stepSeconds * 1000;
-  return { from: Date.parse(first.from), to: Date.parse(first.to), series, everyMs: step ?? sampleInterval(series.get('vm_cpu_percent') ?? []) };
+  const to = Date.parse(first.to);
+  // A VM sampled for less than the range is drawn from its first sample (over 2 minutes at
+  // least), rather than as a sliver at the right edge of an empty hour.
+  const earliest = Math.min(...[...series.values()].map((p) => p[0]?.t ?? Infinity));
+  const from = Math.max(Date.parse(first.from), Math.min(earliest, to - 2 * 60_000));
+  return { from, to, series, everyMs: step ?? sampleInterval(series.get('vm_cpu_percent') ?? []) };
 }
 
 /** The usual time between raw points: the median of the last few gaps. */
