@@ -3,6 +3,7 @@
  * choosing addresses given those already taken. The database's unique (network, ip) index is
  * what makes a choice stick when two requests race.
  */
+import { formatIpv4, parseIpv4, prefixMask } from '../net/ipv4.js';
 
 /** An IPv4 network. */
 export interface Subnet {
@@ -12,21 +13,10 @@ export interface Subnet {
 }
 
 /** Parses dotted-quad `ip` into a number; undefined when it is not one. */
-export function parseIp(ip: string): number | undefined {
-  const parts = ip.split('.');
-  if (parts.length !== 4) return undefined;
-  let n = 0;
-  for (const p of parts) {
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p) || Number(p) > 255) return undefined;
-    n = n * 256 + Number(p);
-  }
-  return n;
-}
+export const parseIp = parseIpv4;
 
 /** Formats a 32-bit number as dotted quad. */
-export function formatIp(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
+export const formatIp = formatIpv4;
 
 /** Parses `a.b.c.d/p`; throws a message naming what is wrong (host bits set, bad prefix). */
 export function parseCidr(cidr: string): Subnet {
@@ -41,9 +31,7 @@ export function parseCidr(cidr: string): Subnet {
 }
 
 /** The netmask of a prefix length, as a number. */
-export function mask(prefix: number): number {
-  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-}
+export const mask = prefixMask;
 
 /** The broadcast address of `s`. */
 export function broadcast(s: Subnet): number {

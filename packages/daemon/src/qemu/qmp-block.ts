@@ -14,7 +14,7 @@ import { diskNames, diskObjects } from './disk-objects.js';
 import { topNode } from './qmp-nodes.js';
 import type { DiskSpec } from './launch-spec.js';
 import type { QmpClient } from './qmp-client.js';
-import { QmpCommandError, QmpDisconnectedError } from './qmp-errors.js';
+import { peripheralDevices, qemuMessage, qomChildren, releaseDevice } from './qmp-device.js';
 import { EmptyReturnSchema } from './qmp-messages.js';
 import type { JsonObject } from './qmp-messages.js';
 
@@ -56,7 +56,6 @@ export interface UnplugDiskOptions {
 const OPEN_TIMEOUT_MS = 30_000;
 const VIRTIO_BLK = 'child<virtio-blk-pci>';
 
-const QomListSchema = Type.Array(Type.Object({ name: Type.String(), type: Type.String() }));
 const NamedNodesSchema = Type.Array(
   Type.Object({ 'node-name': Type.String(), image: Type.Object({ 'virtual-size': Type.Integer({ minimum: 0 }) }) }),
 );
@@ -105,25 +104,11 @@ export async function hotplugDisk(qmp: QmpClient, disk: DiskSpec): Promise<void>
  * not concurrently with another call for the same disk.
  */
 export async function unplugDisk(qmp: QmpClient, diskId: string, options: UnplugDiskOptions): Promise<void> {
-  let released!: () => void;
-  const deleted = new Promise<void>((resolve) => (released = resolve));
-  // Registered before device_del: a guest can release the device before the command's reply.
-  const unsubscribe = qmp.on('event', (e) => {
-    if (e.event === 'DEVICE_DELETED' && e.data.device === diskId) released();
+  const outcome = await releaseDevice(qmp, diskId, VIRTIO_BLK, options.timeoutMs, {
+    wrongType: (type) => new DiskOperationError(diskId, 'detach', `device '${diskId}' is a ${type}, not a virtio-blk disk`),
+    failed: (message, cause) => new DiskOperationError(diskId, 'detach', message, { cause }),
   });
-  try {
-    const type = (await peripheralDevices(qmp)).get(diskId);
-    if (type !== undefined && type !== VIRTIO_BLK) {
-      throw new DiskOperationError(diskId, 'detach', `device '${diskId}' is a ${type}, not a virtio-blk disk`);
-    }
-    if (type !== undefined && (await requestRelease(qmp, diskId))) {
-      const outcome = await waitFor(deleted, qmp, options.timeoutMs);
-      // The event can only have been missed if the connection dropped, which waitFor reports.
-      if (outcome === 'timeout') throw new DiskReleaseTimeoutError(diskId, options.timeoutMs);
-    }
-  } finally {
-    unsubscribe();
-  }
+  if (outcome === 'timeout') throw new DiskReleaseTimeoutError(diskId, options.timeoutMs);
   try {
     await releaseBackend(qmp, diskId);
   } catch (e) {
@@ -165,26 +150,7 @@ export async function resizeDisk(qmp: QmpClient, diskId: string, bytes: number):
   }
 }
 
-/** Sends device_del; false if the device has meanwhile gone. */
-async function requestRelease(qmp: QmpClient, diskId: string): Promise<boolean> {
-  try {
-    // Repeating it while a request is pending is accepted (QEMU 7.2, ACPI hotplug) and asks again.
-    await run(qmp, 'device_del', { id: diskId });
-    return true;
-  } catch (e) {
-    if (e instanceof QmpCommandError && e.class === 'DeviceNotFound') return false;
-    throw new DiskOperationError(diskId, 'detach', qemuMessage(e), { cause: e });
-  }
-}
 
-function waitFor(deleted: Promise<void>, qmp: QmpClient, timeoutMs: number): Promise<'deleted' | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    deleted.then(() => 'deleted' as const),
-    new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs))),
-    qmp.disconnected.then((d) => Promise.reject(new QmpDisconnectedError('device_del', d))),
-  ]).finally(() => clearTimeout(timer));
-}
 
 /** Deletes the disk's format node, protocol node and secret, whichever exist (the device must be gone). */
 async function releaseBackend(qmp: QmpClient, diskId: string): Promise<void> {
@@ -199,15 +165,7 @@ async function releaseBackend(qmp: QmpClient, diskId: string): Promise<void> {
   if (objects.has(names.secret)) await run(qmp, 'object-del', { id: names.secret });
 }
 
-/** Devices created with an id (`-device`/`device_add`), by id, with their QOM type (`child<virtio-blk-pci>`). */
-function peripheralDevices(qmp: QmpClient): Promise<Map<string, string>> {
-  return qomChildren(qmp, '/machine/peripheral');
-}
 
-async function qomChildren(qmp: QmpClient, path: string): Promise<Map<string, string>> {
-  const props = await qmp.execute('qom-list', { path }, QomListSchema);
-  return new Map(props.filter((p) => p.type.startsWith('child<')).map((p) => [p.name, p.type]));
-}
 
 /** Named block nodes with their virtual sizes. */
 async function namedNodes(qmp: QmpClient): Promise<Map<string, number>> {
@@ -219,7 +177,3 @@ async function run(qmp: QmpClient, command: string, args: JsonObject, timeoutMs?
   await qmp.execute(command, args, EmptyReturnSchema, timeoutMs === undefined ? {} : { timeoutMs });
 }
 
-function qemuMessage(e: unknown): string {
-  if (e instanceof QmpCommandError) return e.desc;
-  return e instanceof Error ? e.message : String(e);
-}

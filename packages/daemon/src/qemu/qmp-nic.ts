@@ -17,7 +17,8 @@ import { validateNic } from './build-argv.js';
 import type { NicSpec } from './launch-spec.js';
 import { nicNames, nicObjects, PORT_FORWARD_NIC_ID } from './nic-objects.js';
 import type { QmpClient } from './qmp-client.js';
-import { QmpCommandError, QmpDisconnectedError } from './qmp-errors.js';
+import { peripheralDevices, qemuMessage, releaseDevice } from './qmp-device.js';
+import { QmpCommandError } from './qmp-errors.js';
 import { EmptyReturnSchema } from './qmp-messages.js';
 import type { JsonObject } from './qmp-messages.js';
 
@@ -56,7 +57,6 @@ export interface UnplugNicOptions {
 
 const VIRTIO_NET = 'child<virtio-net-pci>';
 
-const QomListSchema = Type.Array(Type.Object({ name: Type.String(), type: Type.String() }));
 const MacSchema = Type.String();
 
 /**
@@ -106,26 +106,11 @@ export async function unplugNic(qmp: QmpClient, nicId: string, options: UnplugNi
   if (nicId === PORT_FORWARD_NIC_ID) {
     throw new NicOperationError(nicId, 'detach', 'it is the port-forward NIC, which goes with the port forwards, not on its own');
   }
-  let released!: () => void;
-  const deleted = new Promise<void>((resolve) => (released = resolve));
-  // Registered before device_del: a guest can release the device before the command's reply.
-  // The virtio backend inside the device is deleted too, in an event with a path but no id.
-  const unsubscribe = qmp.on('event', (e) => {
-    if (e.event === 'DEVICE_DELETED' && e.data.device === nicId) released();
+  const outcome = await releaseDevice(qmp, nicId, VIRTIO_NET, options.timeoutMs, {
+    wrongType: (type) => new NicOperationError(nicId, 'detach', `device '${nicId}' is a ${type}, not a virtio-net NIC`),
+    failed: (message, cause) => new NicOperationError(nicId, 'detach', message, { cause }),
   });
-  try {
-    const type = (await peripheralDevices(qmp)).get(nicId);
-    if (type !== undefined && type !== VIRTIO_NET) {
-      throw new NicOperationError(nicId, 'detach', `device '${nicId}' is a ${type}, not a virtio-net NIC`);
-    }
-    if (type !== undefined && (await requestRelease(qmp, nicId))) {
-      const outcome = await waitFor(deleted, qmp, options.timeoutMs);
-      // The event can only have been missed if the connection dropped, which waitFor reports.
-      if (outcome === 'timeout') throw new NicReleaseTimeoutError(nicId, options.timeoutMs);
-    }
-  } finally {
-    unsubscribe();
-  }
+  if (outcome === 'timeout') throw new NicReleaseTimeoutError(nicId, options.timeoutMs);
   try {
     await releaseNetdev(qmp, nicId);
   } catch (e) {
@@ -160,26 +145,7 @@ async function readMac(qmp: QmpClient, nicId: string): Promise<string> {
   return mac.toLowerCase();
 }
 
-/** Sends device_del; false if the device has meanwhile gone. */
-async function requestRelease(qmp: QmpClient, nicId: string): Promise<boolean> {
-  try {
-    // Repeating it while a request is pending is accepted (QEMU 7.2, ACPI hotplug) and asks again.
-    await run(qmp, 'device_del', { id: nicId });
-    return true;
-  } catch (e) {
-    if (e instanceof QmpCommandError && e.class === 'DeviceNotFound') return false;
-    throw new NicOperationError(nicId, 'detach', qemuMessage(e), { cause: e });
-  }
-}
 
-function waitFor(deleted: Promise<void>, qmp: QmpClient, timeoutMs: number): Promise<'deleted' | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    deleted.then(() => 'deleted' as const),
-    new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs))),
-    qmp.disconnected.then((d) => Promise.reject(new QmpDisconnectedError('device_del', d))),
-  ]).finally(() => clearTimeout(timer));
-}
 
 /**
  * Deletes the NIC's netdev if it exists; the device must be gone. (QEMU 7.2 has no command that
@@ -194,17 +160,8 @@ async function releaseNetdev(qmp: QmpClient, nicId: string): Promise<void> {
   }
 }
 
-/** Devices created with an id (`-device`/`device_add`), by id, with their QOM type (`child<virtio-net-pci>`). */
-async function peripheralDevices(qmp: QmpClient): Promise<Map<string, string>> {
-  const props = await qmp.execute('qom-list', { path: '/machine/peripheral' }, QomListSchema);
-  return new Map(props.filter((p) => p.type.startsWith('child<')).map((p) => [p.name, p.type]));
-}
 
 async function run(qmp: QmpClient, command: string, args: JsonObject): Promise<void> {
   await qmp.execute(command, args, EmptyReturnSchema);
 }
 
-function qemuMessage(e: unknown): string {
-  if (e instanceof QmpCommandError) return e.desc;
-  return e instanceof Error ? e.message : String(e);
-}
