@@ -128,6 +128,17 @@ describe('a NAT network', () => {
   }, 120_000);
 });
 
+describe('clones', () => {
+  it('get NICs on the same networks with new MACs and addresses', async () => {
+    await op(daemon.client.call('cloneVm', { params: { id: 'nb' }, body: { name: 'nb2', mode: 'full' }, query: wait }));
+    const [src, copy] = [await vmOf('nb'), await vmOf('nb2')];
+    expect(copy.spec.nics.map((n) => n.network)).toEqual(src.spec.nics.map((n) => n.network));
+    expect(copy.spec.nics[0]!.mac).not.toBe(src.spec.nics[0]!.mac);
+    expect(copy.status.addresses[0]).not.toBe(src.status.addresses[0]);
+    expect((await daemon.cli(['vm', 'delete', 'nb2'])).code).toBe(0);
+  }, 120_000);
+});
+
 describe('an isolated network', () => {
   it('gives addresses but no route out', async () => {
     expect((await daemon.cli(['vm', 'create', 'ni', '--image', 'tiny', '--memory', '128M', '--network', 'back', '--start'])).code).toBe(0);

@@ -144,8 +144,8 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
   const tracker = new VmOpTracker(ops, vms, (row) => view.one(row), log);
   const vmService = new VmService({ vms, images, ops, tracker, paths, pools, volumes, volumeRows, view, nics, hasDefaultNetwork: async () => !netUnavailable && (await networkRows.find('default').catch(() => undefined)) !== undefined, accel, hostName: facts.name, wake });
   const snapshots = new SnapshotService({ snapshots: snapshotRows, vms, volumes: volumeRows, ops, paths, live, wake, log });
-  const clones = new CloneService({ vms, images, volumes: volumeRows, volumeService: volumes, pools, snapshots: snapshotRows, ops, paths, live, wake, log });
-  const backups = new BackupService({ backups: new BackupRepo(db, events), vms, images, volumes: volumeRows, volumeService: volumes, pools, ops, paths, live, wake, log });
+  const clones = new CloneService({ vms, images, volumes: volumeRows, volumeService: volumes, pools, snapshots: snapshotRows, ops, paths, live, wake, log, nics, nicRows });
+  const backups = new BackupService({ backups: new BackupRepo(db, events), vms, images, volumes: volumeRows, volumeService: volumes, pools, ops, paths, live, wake, log, nics, nicRows, networks: networkRows });
   const imageService = new ImageService({ images, vms, ops, paths, log });
   const hosts = new HostService(facts, accel, preference, vms, paths.root, herdVersion);
 

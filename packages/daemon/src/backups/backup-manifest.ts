@@ -28,6 +28,8 @@ const Manifest = Type.Object({
     // Absent in archives made before VMs had displays: those had none.
     display: Type.Optional(Type.Union([Type.Literal('none'), Type.Literal('vnc')])),
   }),
+  // The networks the VM's NICs were on; a restore gives it NICs (new MACs and addresses) on those that exist.
+  nics: Type.Optional(Type.Array(Type.Object({ network: Type.String() }))),
   disks: Type.Array(
     Type.Object({
       file: Type.String({ pattern: '^disk[0-9]+\\.qcow2$' }),

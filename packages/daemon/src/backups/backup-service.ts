@@ -31,6 +31,9 @@ import type { BackupRow, VmRow, VolumeRow } from '../store/schema.js';
 import { nowIso } from '../util/time.js';
 import { newVmRow } from '../vm/new-vm-row.js';
 import type { VmRepo } from '../vm/vm-repo.js';
+import type { NetworkRepo } from '../networks/network-repo.js';
+import type { NicRepo } from '../networks/nic-repo.js';
+import type { NicService } from '../networks/nic-service.js';
 import { manifestFormat, parseManifest, type Manifest } from './backup-manifest.js';
 import { percent } from '../qemu/qmp-jobs.js';
 import type { BackupRepo } from './backup-repo.js';
@@ -51,6 +54,9 @@ export interface BackupServiceDeps {
   readonly live: LiveVms;
   readonly wake: (vmId: string) => void;
   readonly log: Logger;
+  readonly nics: NicService;
+  readonly nicRows: NicRepo;
+  readonly networks: NetworkRepo;
 }
 
 /** Backup and restore use cases. */
@@ -146,6 +152,7 @@ export class BackupService {
             watchdog: vm.watchdog,
             display: vm.display,
           },
+          nics: await Promise.all((await this.#d.nicRows.ofVm(vm.id)).map(async (n) => ({ network: (await this.#d.networks.get(n.network_id))?.name ?? n.network_id }))),
           disks: disks.map((d, i) => ({ file: `disk${i}.qcow2`, name: d.name, role: d.role === 'root' ? 'root' : 'data', format: d.format, sizeBytes: Number(d.size_bytes), device: deviceId(d) })),
         };
         await writeFile(join(work, 'backup.json'), JSON.stringify(manifest, null, 2));
@@ -200,6 +207,7 @@ export class BackupService {
     void runOperation(this.#d.ops, this.#d.log, op.id, 'backup.restore', async (progress) => {
       const work = join(this.#d.paths.tmp, `restore-${op.id}`);
       const made: VolumeRow[] = [];
+      const skipped: string[] = [];
       let inserted = false;
       try {
         // Unpack the chain, oldest last, and hang each incremental disk on its base's copy.
@@ -212,6 +220,10 @@ export class BackupService {
           for (const d of chain[k]!.manifest.disks) await rebaseUnsafe(join(work, String(k), d.file), join(work, String(k + 1), d.file), 'qcow2');
         await this.#d.vms.insert(vm);
         inserted = true;
+        for (const n of top.nics ?? []) {
+          if (await this.#d.networks.find(n.network).catch(() => undefined)) await this.#d.nics.createFor(vm, [{ network: n.network }]);
+          else skipped.push(n.network);
+        }
         const driver = this.#d.pools.driver(pool);
         for (const [i, d] of top.disks.entries()) {
           const id = randomUUID();
@@ -226,14 +238,17 @@ export class BackupService {
         }
       } catch (e) {
         for (const v of made) await this.#d.volumeService.destroy(v);
-        if (inserted) await this.#d.vms.remove(vm.id);
+        if (inserted) {
+          await this.#d.nics.releaseVm(vm.id);
+          await this.#d.vms.remove(vm.id);
+        }
         throw e;
       } finally {
         await rm(work, { recursive: true, force: true });
       }
       this.#d.log.info({ vm: name, vmId: vm.id, archive }, 'backup restored');
       if (body.start) this.#d.wake(vm.id);
-      return { vm: { id: vm.id, name }, archive, chain: chain.length };
+      return { vm: { id: vm.id, name }, archive, chain: chain.length, ...(skipped.length ? { note: `no NIC made on missing network${skipped.length > 1 ? 's' : ''} ${skipped.join(', ')}` } : {}) };
     });
     return op;
   }

@@ -30,6 +30,8 @@ import type { SnapshotRepo } from '../snapshots/snapshot-repo.js';
 import type { ImageRow, PoolRow, VmRow, VolumeRow } from '../store/schema.js';
 import { nowIso } from '../util/time.js';
 import type { VmRepo } from '../vm/vm-repo.js';
+import type { NicRepo } from '../networks/nic-repo.js';
+import type { NicService } from '../networks/nic-service.js';
 
 /** What the clone service needs. */
 export interface CloneServiceDeps {
@@ -44,6 +46,8 @@ export interface CloneServiceDeps {
   readonly live: LiveVms;
   readonly wake: (vmId: string) => void;
   readonly log: Logger;
+  readonly nics: NicService;
+  readonly nicRows: NicRepo;
 }
 
 /** Clone and template use cases. */
@@ -109,12 +113,16 @@ export class CloneService {
       await this.#d.vms.insert(clone);
       const made: VolumeRow[] = [];
       try {
+        // The clone's NICs: on the same networks, in the same groups, with new MACs and addresses.
+        const srcNics = await this.#d.nicRows.ofVm(src.id);
+        await this.#d.nics.createFor(clone, srcNics.map((n) => ({ network: n.network_id, securityGroups: JSON.parse(n.security_groups) as string[] })));
         await this.#d.live.exclusive(src.id, async (qmp) => {
           if (mode === 'linked') made.push(...(await this.#linked(src, disks, names, clone, qmp)));
           else made.push(...(await this.#full(disks, names, clone, target, qmp, progress)));
         });
       } catch (e) {
         for (const v of made) await this.#d.volumeService.destroy(v);
+        await this.#d.nics.releaseVm(clone.id);
         await this.#d.vms.remove(clone.id);
         throw e;
       }
