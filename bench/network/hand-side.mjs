@@ -100,10 +100,9 @@ function makeTap(ns, tap, bridge) {
 /**
  * Sets up the hand-made side under `work`: namespace, bridge `br0` with `cidr`'s first address,
  * taps, udhcpd, and two QEMUs started from `buildArgv` with the image files and accelerator of
- * the herd side,
- * booted and with their addresses `ips`. With `netfilter`, br0 gets herd's netfilter setup (see
- * makeBridge). Resolves to a side as run.mjs describes it. On failure undoes what it made and
- * rethrows; `close()` removes it all.
+ * the herd side, booted and with their addresses `ips`. With `netfilter`, br0 gets herd's
+ * netfilter setup (see makeBridge). Resolves to a side as run.mjs describes it. On failure
+ * undoes what it made and rethrows; `close()` removes it all.
  */
 export async function openHandSide({ work, image, accel, cidr, ips, netfilter, progress }) {
   const undo = [];
@@ -217,20 +216,19 @@ export async function openHandSide({ work, image, accel, cidr, ips, netfilter, p
       /** Unplugs the NIC `device` of `vm` (the guest releases it: DEVICE_DELETED), then its netdev and tap. */
       async removeNic(vm, device, tap) {
         const q = qmps[vm];
+        let timer;
         let off;
         const released = new Promise((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`${vm} did not release ${device}`)), 60_000);
+          timer = setTimeout(() => reject(new Error(`${vm} did not release ${device} within 60 s`)), 60_000);
           off = q.onEvent((e) => {
-            if (e.event === 'DEVICE_DELETED' && e.data?.device === device) {
-              clearTimeout(timer);
-              resolve();
-            }
+            if (e.event === 'DEVICE_DELETED' && e.data?.device === device) resolve();
           });
         });
         try {
-          await q.execute('device_del', { id: device });
-          await released;
+          // Listening before device_del: the guest may release the device before the reply.
+          await Promise.all([q.execute('device_del', { id: device }), released]);
         } finally {
+          clearTimeout(timer);
           off();
         }
         await q.execute('netdev_del', { id: nicNames(device).netdev });

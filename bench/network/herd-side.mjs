@@ -17,6 +17,7 @@ const wait = { wait: true, timeoutSeconds: 300 };
 const now = () => process.hrtime.bigint();
 const msSince = (t0, t1 = now()) => Number(t1 - t0) / 1e6;
 
+/** Starts the daemon in namespace `ns`, serving on a unix socket; `serving` resolves once it says so. */
 function startDaemon(ns, dataDir, logs) {
   const socket = join(dataDir, 'api.sock');
   const argv = [...daemonNodeFlags, daemonMain, '--data-dir', dataDir, '--listen', `unix:${socket}`, '--no-default-network', '--log-level', 'info'];
