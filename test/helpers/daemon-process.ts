@@ -3,7 +3,7 @@
  * with SIGKILL and start it again on the same data directory.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { HerdClient } from '@herd/api';
 import { relayToUnixSocket } from './unix-relay.js';
@@ -114,6 +114,9 @@ export class DaemonProcess {
     } finally {
       await this.stop();
       this.#relay?.close();
+      // A daemon that died (or failed to start) could not delete its VMs: end whatever still
+      // runs from its data directory (QEMU, dnsmasq) before the directory goes.
+      killProcessesUsing(this.dataDir);
       rmSync(this.dataDir, { recursive: true, force: true });
     }
   }
@@ -135,4 +138,23 @@ export function runCli(args: string[], input?: string, env: NodeJS.ProcessEnv = 
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     child.stdin.end(input ?? '');
   });
+}
+
+/** SIGKILLs every process whose command line mentions `dir`. */
+function killProcessesUsing(dir: string): void {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry) || Number(entry) === process.pid) continue;
+    let cmdline = '';
+    try {
+      cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (!cmdline.includes(`${dir}/`)) continue;
+    try {
+      process.kill(Number(entry), 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
 }
