@@ -12,9 +12,11 @@ const forWhat = process.argv.includes('--for') ? process.argv[process.argv.index
 
 /**
  * Debian packages herd needs at run time, and for its tests. iproute2, nftables and dnsmasq-base (the
- * binary without Debian's system-wide DNS service) make the bridges, rules and DHCP/DNS of networks.
+ * binary without Debian's system-wide DNS service) make the bridges, rules and DHCP/DNS of networks;
+ * openssl makes herd's TLS CA and server certificate. python3, make and g++ build the native
+ * addons `npm ci` compiles (@herd/peercred, for the local socket's peer credentials).
  */
-const runtimePackages = ['qemu-system-x86', 'qemu-utils', 'busybox-static', 'e2fsprogs', 'procps', 'iproute2', 'nftables', 'dnsmasq-base', 'zstd', 'xz-utils'];
+const runtimePackages = ['qemu-system-x86', 'qemu-utils', 'busybox-static', 'e2fsprogs', 'procps', 'iproute2', 'nftables', 'dnsmasq-base', 'zstd', 'xz-utils', 'openssl', 'python3', 'make', 'g++'];
 /**
  * Debian's Chromium drives the browser tests (playwright-core, never a downloaded browser). The
  * lvm-thin tests need LVM's tools; herd itself needs them only on hosts with lvm-thin pools.

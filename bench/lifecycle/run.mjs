@@ -137,7 +137,7 @@ async function main() {
     rmSync(work, { recursive: true, force: true });
     throw e;
   });
-  const client = new HerdClient({ url });
+  const client = new HerdClient({ url, token: readFileSync(join(dataDir, 'admin.token'), 'utf8').trim() });
   /** @type {Awaited<ReturnType<typeof openVirshBaseline>> | undefined} */
   let virshSetup;
   let cleaned;

@@ -65,8 +65,8 @@ const cpuTicks = (pid) => {
 };
 const memAvailableMiB = () => Number(/MemAvailable:\s+(\d+) kB/.exec(readFileSync('/proc/meminfo', 'utf8'))[1]) / 1024;
 
-async function promValues(url) {
-  const text = await (await fetch(`${url}/metrics`)).text();
+async function promValues(url, token) {
+  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
   const get = (name) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
   return {
     rounds: get('herd_sampler_rounds_total'),
@@ -82,7 +82,8 @@ async function main() {
   const work = mkdtempSync('/tmp/herd-bench-mon-');
   const dataDir = join(work, 'd');
   const { child, url } = await startDaemon(dataDir);
-  const client = new HerdClient({ url });
+  const token = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
+  const client = new HerdClient({ url, token });
   let cleaned;
   const cleanup = () =>
     (cleaned ??= (async () => {
@@ -103,11 +104,11 @@ async function main() {
     const rssIdle = rssKiB(child.pid);
     // The host's part of a round (/proc/stat, meminfo, loadavg, statfs, the batch write): measured
     // with no VM running, and taken out of the per-VM figure.
-    const idle0 = await promValues(url);
+    const idle0 = await promValues(url, token);
     let idle1 = idle0;
     while (idle1.rounds - idle0.rounds < Math.min(rounds, 10)) {
       await sleep(interval * 1000);
-      idle1 = await promValues(url);
+      idle1 = await promValues(url, token);
     }
     const hostRoundMs = ((idle1.cpuSeconds - idle0.cpuSeconds) / (idle1.rounds - idle0.rounds)) * 1000;
     const hostReadMs = ((idle1.readSeconds - idle0.readSeconds) / (idle1.rounds - idle0.rounds)) * 1000;
@@ -124,14 +125,14 @@ async function main() {
     }
     // Let the guests finish booting and the sampler see them all at least twice.
     await sleep(Math.max(10_000, 3 * interval * 1000));
-    const before = await promValues(url);
+    const before = await promValues(url, token);
     const ticks0 = cpuTicks(child.pid);
     const t0 = Date.now();
     process.stderr.write(`measuring ${rounds} rounds of ${interval} s...\n`);
     let after = before;
     while (after.rounds - before.rounds < rounds) {
       await sleep(interval * 1000);
-      after = await promValues(url);
+      after = await promValues(url, token);
     }
     const elapsed = (Date.now() - t0) / 1000;
     const daemonCpu = (cpuTicks(child.pid) - ticks0) / CLK_TCK;

@@ -82,7 +82,7 @@ export async function openHerdSide({ work, cidr, ips, progress }) {
     await daemon.serving;
     const relay = await relayToUnixSocket(daemon.socket);
     undo.push(async () => relay.close());
-    const client = new HerdClient({ url: relay.url });
+    const client = new HerdClient({ url: relay.url, token: readFileSync(join(dataDir, 'admin.token'), 'utf8').trim() });
     // The daemon leaves running VMs behind when it stops: delete them (and the networks) first.
     undo.push(async () => {
       for (const vm of await client.call('listVms')) await client.call('deleteVm', { params: { id: vm.id }, query: { wait: true, timeoutSeconds: 60 } }).catch(() => undefined);

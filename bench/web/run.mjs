@@ -9,7 +9,7 @@
 //            the DOM holds meanwhile (virtualized: a screenful, not 500).
 // Usage: node bench/web/run.mjs [--vms 500] [--runs 5]   (after `npm run build`)
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -151,7 +151,7 @@ const dataDir = mkdtempSync('/tmp/herdweb-bench-');
 const { child, url } = await startDaemon(dataDir);
 let browser;
 try {
-  const client = new HerdClient({ url });
+  const client = new HerdClient({ url, token: readFileSync(join(dataDir, 'admin.token'), 'utf8').trim() });
   process.stderr.write(`bench/web: building the tiny image and creating ${vmCount} VMs (not started)…\n`);
   await client.call('buildImage', { body: { recipe: 'tiny' }, query: { wait: true } });
   let next = 0;

@@ -23,7 +23,7 @@ afterAll(async () => {
 async function post(path: string, body: unknown, contentType = 'application/json') {
   const res = await fetch(`${daemon.url}/api/v1${path}`, {
     method: 'POST',
-    headers: { 'content-type': contentType },
+    headers: { 'content-type': contentType, ...daemon.auth },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json()) as { error: { code: string; message: string; details: Record<string, unknown> } } };
@@ -82,7 +82,7 @@ describe('bad input', () => {
 
   it('rejects unknown fields in action bodies and unknown query parameters', async () => {
     expect((await post('/vms/keep/actions/stop', { forse: true })).body.error.details.field).toBe('forse');
-    const res = await fetch(`${daemon.url}/api/v1/vms?colour=red`);
+    const res = await fetch(`${daemon.url}/api/v1/vms?colour=red`, { headers: daemon.auth });
     expect(res.status).toBe(400);
   });
 

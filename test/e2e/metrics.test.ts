@@ -49,7 +49,7 @@ async function lastCpu(seconds = 5): Promise<{ series: MetricSeries; value: numb
 
 /** vm_cpu_percent of the VM in the Prometheus text. */
 async function promCpu(): Promise<number | undefined> {
-  const text = await (await fetch(`${daemon.url}/metrics`)).text();
+  const text = await (await fetch(`${daemon.url}/metrics`, { headers: daemon.auth })).text();
   const m = new RegExp(`^herd_vm_cpu_percent\\{vm="busy",id="${vm.id}"\\} ([0-9.e+-]+)$`, 'm').exec(text);
   return m ? Number(m[1]) : undefined;
 }
@@ -138,7 +138,7 @@ describe('metrics of a real guest', () => {
   });
 
   it('answers bad queries with 400s naming the field, and unknown targets with 404', async () => {
-    const get = (qs: string) => fetch(`${daemon.url}/api/v1/metrics?${qs}`).then(async (res) => ({ status: res.status, body: (await res.json()) as { error: { code: string; details: { field?: string } } } }));
+    const get = (qs: string) => fetch(`${daemon.url}/api/v1/metrics?${qs}`, { headers: daemon.auth }).then(async (res) => ({ status: res.status, body: (await res.json()) as { error: { code: string; details: { field?: string } } } }));
     const cases: [string, number, string | undefined][] = [
       ['metric=vm_cpu_percent&target=busy&from=yesterday', 400, 'from'],
       ['metric=vm_cpu_percent&target=busy&to=soon', 400, 'to'],

@@ -22,6 +22,8 @@ export class DaemonProcess {
   readonly dataDir: string;
   url = '';
   client!: HerdClient;
+  /** The cluster admin's token the daemon made on its first start (DATA/admin.token). */
+  token = '';
   #child: ChildProcess | undefined;
   #relay: { url: string; close(): void } | undefined;
   logs: string[] = [];
@@ -77,7 +79,8 @@ export class DaemonProcess {
       this.#relay = await relayToUnixSocket(this.url.slice('unix:'.length));
       this.url = this.#relay.url;
     }
-    this.client = new HerdClient({ url: this.url, fetch: checkingFetch });
+    this.token = readFileSync(join(this.dataDir, 'admin.token'), 'utf8').trim();
+    this.client = new HerdClient({ url: this.url, token: this.token, fetch: checkingFetch });
   }
 
   /** The daemon's pid. */
@@ -121,9 +124,19 @@ export class DaemonProcess {
     }
   }
 
+  /** Headers that authenticate a raw request as the cluster admin. */
+  get auth(): Record<string, string> {
+    return { authorization: `Bearer ${this.token}` };
+  }
+
+  /** A client for this daemon with another token (and project). */
+  clientWith(token: string | undefined, project?: string): HerdClient {
+    return new HerdClient({ url: this.url, ...(token ? { token } : {}), ...(project ? { project } : {}), fetch: checkingFetch });
+  }
+
   /** Runs the CLI against this daemon. */
   cli(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-    return runCli(['--url', this.url, ...args], input);
+    return runCli(['--url', this.url, ...args], input, { ...process.env, HERD_TOKEN: this.token });
   }
 }
 

@@ -4,6 +4,7 @@
  * catalogue code the daemon sent.
  */
 import type { Static, TSchema } from '@sinclair/typebox';
+import { projectHeader } from './access.js';
 import { HerdError, isErrorCode } from './errors.js';
 import { apiBase, routes, type RouteDef, type RouteId } from './routes.js';
 import type { HerdEvent } from './schemas/event.js';
@@ -32,6 +33,8 @@ export interface ClientOptions {
   /** Base URL of the daemon, e.g. http://127.0.0.1:8080 */
   readonly url: string;
   readonly token?: string;
+  /** The project to act in (sent as the `x-herd-project` header); the caller's default when absent. */
+  readonly project?: string;
   readonly fetch?: typeof fetch;
 }
 
@@ -47,11 +50,13 @@ export class ConnectionError extends Error {
 export class HerdClient {
   readonly #url: string;
   readonly #token: string | undefined;
+  readonly #project: string | undefined;
   readonly #fetch: typeof fetch;
 
   constructor(options: ClientOptions) {
     this.#url = options.url.replace(/\/+$/, '');
     this.#token = options.token;
+    this.#project = options.project;
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   }
 
@@ -74,8 +79,7 @@ export class HerdClient {
   async call<K extends RouteId>(id: K, input: RouteInput<Routes[K]> = {} as RouteInput<Routes[K]>): Promise<RouteOutput<Routes[K]>> {
     const route: RouteDef = routes[id];
     const url = this.routeUrl(id, input.params as Record<string, string> | undefined, input.query as Record<string, unknown>);
-    const headers: Record<string, string> = {};
-    if (this.#token) headers.authorization = `Bearer ${this.#token}`;
+    const headers: Record<string, string> = this.#identity();
     let body: string | undefined;
     if (route.body) {
       headers['content-type'] = 'application/json';
@@ -104,8 +108,7 @@ export class HerdClient {
    */
   async streamEvents(onEvent: (e: HerdEvent) => void, options: { since?: number; target?: string; signal?: AbortSignal } = {}): Promise<void> {
     const url = this.routeUrl('listEvents', undefined, { since: options.since, target: options.target });
-    const headers: Record<string, string> = { accept: 'text/event-stream' };
-    if (this.#token) headers.authorization = `Bearer ${this.#token}`;
+    const headers: Record<string, string> = { accept: 'text/event-stream', ...this.#identity() };
     let res: Response;
     try {
       res = await this.#fetch(url, { headers, signal: options.signal });
@@ -143,9 +146,21 @@ export class HerdClient {
     }
   }
 
-  /** The WebSocket URL of a VM's serial console. */
-  consoleUrl(vm: string): string {
-    return this.routeUrl('getVmConsole', { id: vm }).replace(/^http/, 'ws');
+  /** The headers that say who calls and in which project; WebSocket clients send them too. */
+  identityHeaders(): Record<string, string> {
+    return this.#identity();
+  }
+
+  #identity(): Record<string, string> {
+    const headers: Record<string, string> = {};
+    if (this.#token) headers.authorization = `Bearer ${this.#token}`;
+    if (this.#project) headers[projectHeader] = this.#project;
+    return headers;
+  }
+
+  /** The WebSocket URL of a VM's serial console, opened with a ticket from `createConsoleTicket` (console: serial). */
+  consoleUrl(vm: string, ticket?: string): string {
+    return this.routeUrl('getVmConsole', { id: vm }, { ticket }).replace(/^http/, 'ws');
   }
 
   /** The WebSocket URL of a VM's graphical console (RFB), opened with a ticket from `createConsoleTicket`. */

@@ -131,6 +131,28 @@ export const errorCatalogue = {
     status: 403,
     message: (p) => `the console ticket was issued for another VM, not '${p.name}'; ask for a ticket for VM '${p.name}'`,
   },
+  unauthenticated: {
+    status: 401,
+    message: (p) =>
+      `${p.reason ?? 'no API token was sent'}; send \`Authorization: Bearer TOKEN\` (\`herd login\`, or a token from \`herd user token create\`)`,
+  },
+  forbidden: {
+    status: 403,
+    message: (p) => `${p.who} may not ${p.action}${p.project ? ` in project '${p.project}'` : ''}: ${p.reason}`,
+  },
+  project_required: {
+    status: 400,
+    message: (p) => `say which project to act in (header x-herd-project, \`herd --project NAME\`); you have roles in ${p.projects}`,
+  },
+  quota_exceeded: {
+    status: 403,
+    message: (p) =>
+      `project '${p.project}' would exceed its ${p.resource} limit: the limit is ${p.limit}, it uses ${p.used} and this asks for ${p.requested}; free some up or ask a cluster admin to raise the limit (\`herd project set-limits\`)`,
+  },
+  project_not_empty: {
+    status: 409,
+    message: (p) => `project '${p.name}' still has ${p.what}; delete them first`,
+  },
   websocket_required: {
     status: 426,
     message: (p) => `${p.path ?? 'this route'} is a WebSocket; connect with a WebSocket client (Upgrade: websocket)`,
@@ -154,6 +176,11 @@ export const errorCatalogue = {
   timeout: {
     status: 504,
     message: (p) => `timed out after ${p.seconds} s waiting for ${p.what}; the operation goes on, follow it with \`herd op wait ${p.id}\``,
+  },
+  audit_unavailable: {
+    status: 503,
+    message: (p) =>
+      `herd refuses changes while it cannot write the audit log (${p.reason}); fix the cause (disk space, permissions of the data directory) — the next request that can be recorded lifts the refusal`,
   },
   internal: {
     status: 500,

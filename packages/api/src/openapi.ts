@@ -1,7 +1,8 @@
 /** Builds the OpenAPI 3.1 document from the route table and the error catalogue. */
 import type { TSchema } from '@sinclair/typebox';
 import { errorCatalogue } from './errors.js';
-import { apiBase, routes, type RouteDef } from './routes.js';
+import { projectHeader, routeAccess, type Access } from './access.js';
+import { apiBase, routes, type RouteDef, type RouteId } from './routes.js';
 import { ErrorResponse } from './schemas/common.js';
 
 type Json = Record<string, unknown>;
@@ -32,8 +33,16 @@ function inlineWithRefs(value: unknown, components: Json): unknown {
   return value;
 }
 
-function parameters(route: RouteDef, components: Json): Json[] {
+function parameters(route: RouteDef, access: Access, components: Json): Json[] {
   const out: Json[] = [];
+  if (access.scope === 'project' && !access.projectParam)
+    out.push({
+      name: projectHeader,
+      in: 'header',
+      required: false,
+      description: "the project to act in; default: 'default' when the caller has a role there, else the caller's only project",
+      schema: { type: 'string' },
+    });
   for (const [where, schema] of [
     ['path', route.params],
     ['query', route.query],
@@ -76,12 +85,15 @@ export function buildOpenApi(version: string): Json {
         .join(', ')}`,
       content: { 'application/json': { schema: toJsonSchema(ErrorResponse, components) } },
     };
+    const access = routeAccess[operationId as RouteId];
     const op: Json = {
       operationId,
       summary: route.summary,
       tags: [route.tag],
-      parameters: parameters(route, components),
+      parameters: parameters(route, access, components),
       responses,
+      'x-herd-access': access,
+      security: access.scope === 'public' ? [] : [{ token: [] }],
     };
     if (route.body)
       op.requestBody = {
@@ -96,7 +108,12 @@ export function buildOpenApi(version: string): Json {
     openapi: '3.1.0',
     info: { title: 'herd API', version, description: 'Manage QEMU/KVM virtual machines.' },
     paths,
-    components: { schemas: components },
+    components: {
+      schemas: components,
+      securitySchemes: {
+        token: { type: 'http', scheme: 'bearer', description: 'an API token; root on the local unix socket needs none' },
+      },
+    },
     'x-error-codes': Object.fromEntries(Object.entries(errorCatalogue).map(([c, e]) => [c, e.status])),
   };
 }

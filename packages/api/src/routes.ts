@@ -18,7 +18,7 @@ import {
   WebhookCreate,
   WebhookDelivery,
 } from './schemas/alerts.js';
-import { ConsoleTicket, VncQuery, consoleTicketSeconds } from './schemas/console.js';
+import { ConsoleTicket, ConsoleTicketCreate, VncQuery, consoleTicketSeconds } from './schemas/console.js';
 import { Event, EventQuery } from './schemas/event.js';
 import { MetricSeries, MetricSeriesInfo, MetricsLatest, MetricsQuery } from './schemas/metrics.js';
 import { Host } from './schemas/host.js';
@@ -56,6 +56,21 @@ import {
 } from './schemas/storage.js';
 import { ConsoleQuery, EmptyBody, Vm, VmCreate, VmStopBody } from './schemas/vm.js';
 import { VmUpdate } from './schemas/self-healing.js';
+import {
+  MemberRef,
+  MemberSet,
+  Project,
+  ProjectCreate,
+  ProjectUpdate,
+  Token,
+  TokenCreate,
+  TokenCreated,
+  TokenRef,
+  User,
+  UserCreate,
+  Whoami,
+} from './schemas/tenancy.js';
+import { AuditQuery, AuditRecord, AuditVerification } from './schemas/audit.js';
 
 /** One route of the API. */
 export interface RouteDef {
@@ -152,10 +167,10 @@ export const routes = {
   createConsoleTicket: {
     method: 'POST',
     path: '/vms/{id}/console-tickets',
-    summary: `A ticket that opens the VM's graphical console (GET /vms/{id}/vnc) once, within ${consoleTicketSeconds} s`,
+    summary: `A ticket that opens the VM's graphical console (GET /vms/{id}/vnc) or serial console WebSocket (GET /vms/{id}/console) once, within ${consoleTicketSeconds} s, for the caller`,
     tag: 'vms',
     params: IdOrName,
-    body: EmptyBody,
+    body: ConsoleTicketCreate,
     responses: { 201: ConsoleTicket },
   },
   getVmVnc: {
@@ -558,6 +573,40 @@ export const routes = {
     tag: 'metrics',
     responses: { 200: MetricsLatest },
   },
+  // Tenancy: who is calling, projects and their quotas and members, users and their tokens.
+  getWhoami: { method: 'GET', path: '/auth/whoami', summary: 'Who the caller is, and their roles', tag: 'auth', responses: { 200: Whoami } },
+  listProjects: { method: 'GET', path: '/projects', summary: 'The projects the caller has a role in (all, for cluster admins)', tag: 'projects', responses: { 200: Type.Array(Project) } },
+  getProject: { method: 'GET', path: '/projects/{id}', summary: 'Show a project: limits, use and members', tag: 'projects', params: IdOrName, responses: { 200: Project } },
+  createProject: { method: 'POST', path: '/projects', summary: 'Create a project', tag: 'projects', body: ProjectCreate, responses: { 201: Project } },
+  updateProject: { method: 'PATCH', path: '/projects/{id}', summary: "Change a project's description or limits", tag: 'projects', params: IdOrName, body: ProjectUpdate, responses: { 200: Project } },
+  deleteProject: { method: 'DELETE', path: '/projects/{id}', summary: 'Delete an empty project', tag: 'projects', params: IdOrName, responses: { 200: Project } },
+  setProjectMember: {
+    method: 'PUT',
+    path: '/projects/{id}/members/{user}',
+    summary: "Give a user a role in a project (replacing the role they had there)",
+    tag: 'projects',
+    params: MemberRef,
+    body: MemberSet,
+    responses: { 200: Project },
+  },
+  removeProjectMember: { method: 'DELETE', path: '/projects/{id}/members/{user}', summary: "Take a user's role in a project away", tag: 'projects', params: MemberRef, responses: { 200: Project } },
+  listUsers: { method: 'GET', path: '/users', summary: 'List users', tag: 'users', responses: { 200: Type.Array(User) } },
+  getUser: { method: 'GET', path: '/users/{id}', summary: 'Show a user', tag: 'users', params: IdOrName, responses: { 200: User } },
+  createUser: { method: 'POST', path: '/users', summary: 'Create a user', tag: 'users', body: UserCreate, responses: { 201: User } },
+  deleteUser: { method: 'DELETE', path: '/users/{id}', summary: 'Delete a user and revoke their tokens', tag: 'users', params: IdOrName, responses: { 200: User } },
+  listTokens: { method: 'GET', path: '/users/{id}/tokens', summary: "A user's tokens (never their secrets)", tag: 'users', params: IdOrName, responses: { 200: Type.Array(Token) } },
+  createToken: {
+    method: 'POST',
+    path: '/users/{id}/tokens',
+    summary: 'Make an API token; its secret is in this answer only',
+    tag: 'users',
+    params: IdOrName,
+    body: TokenCreate,
+    responses: { 201: TokenCreated },
+  },
+  revokeToken: { method: 'DELETE', path: '/users/{id}/tokens/{token}', summary: 'Revoke a token', tag: 'users', params: TokenRef, responses: { 200: Token } },
+  listAudit: { method: 'GET', path: '/audit', summary: 'Audit records, newest first, filtered', tag: 'audit', query: AuditQuery, responses: { 200: Type.Array(AuditRecord) } },
+  verifyAudit: { method: 'POST', path: '/audit/verify', summary: "Check the audit log's hash chain; names the first broken record", tag: 'audit', responses: { 200: AuditVerification } },
 } as const satisfies Record<string, RouteDef>;
 
 /** Operation id of a route. */

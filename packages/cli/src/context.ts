@@ -1,22 +1,27 @@
 /**
  * What every command needs: the API client, the output format and the terminal. Built from the
- * global options (`--url`, `-o`) when an action runs.
+ * global options (`--url`, `--remote`, `--token`, `--project`, `-o`) and the config file when an
+ * action runs.
  */
 import type { Command } from 'commander';
 import { HerdClient } from '@herd/api';
+import { configPath, readConfig } from './config/config-file.js';
+import { resolveEndpoint, type Endpoint, type EndpointFlags } from './config/endpoint.js';
 import { UsageError } from './errors.js';
 import type { OutputFormat } from './output/format.js';
 import { colorEnabled } from './output/style.js';
+import { transportFetch } from './transport/node-fetch.js';
 
 /** The global options, as commander parses them. */
-export interface GlobalOptions {
-  readonly url: string;
+export interface GlobalOptions extends EndpointFlags {
   readonly output: OutputFormat;
 }
 
 /** The environment a command runs in. */
 export interface Context {
   readonly client: HerdClient;
+  /** The daemon the client talks to, and as whom (for WebSocket connections). */
+  readonly endpoint: Endpoint;
   readonly format: OutputFormat;
   /** Color stdout (a TTY, NO_COLOR unset). */
   readonly color: boolean;
@@ -31,8 +36,10 @@ export interface Context {
 /** Builds the context of a running action from its command's options and the global ones. */
 export function contextOf(command: Command): Context {
   const opts = command.optsWithGlobals<GlobalOptions>();
+  const endpoint = resolveEndpoint(opts, () => readConfig(configPath()));
   return {
-    client: new HerdClient({ url: checkUrl(opts.url) }),
+    client: clientFor(endpoint),
+    endpoint,
     format: opts.output,
     color: colorEnabled(process.stdout),
     width: process.stdout.isTTY ? process.stdout.columns : undefined,
@@ -41,14 +48,30 @@ export function contextOf(command: Command): Context {
   };
 }
 
-function checkUrl(url: string): string {
+/** A client for `endpoint`, over node:http(s) or its unix socket; checks the URL first. */
+export function clientFor(endpoint: Endpoint): HerdClient {
+  const url = checkUrl(endpoint.url);
+  return new HerdClient({
+    url,
+    ...(endpoint.token !== undefined && { token: endpoint.token }),
+    ...(endpoint.project !== undefined && { project: endpoint.project }),
+    fetch: transportFetch({ url, ...(endpoint.ca !== undefined && { ca: endpoint.ca }) }),
+  });
+}
+
+/** Checks a daemon URL: http(s)://HOST[:PORT] or unix:/absolute/path; returns it. */
+export function checkUrl(url: string): string {
+  const from = 'use http://HOST:PORT, https://HOST:PORT or unix:/path/to/herd.sock';
+  if (url.startsWith('unix:')) {
+    if (!url.startsWith('unix:/')) throw new UsageError(`'${url}' names no absolute socket path; ${from}`);
+    return url;
+  }
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new UsageError(`--url '${url}' is not a URL; use the form http://HOST:PORT`);
+    throw new UsageError(`'${url}' is not a URL; ${from}`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
-    throw new UsageError(`--url '${url}' must start with http:// or https://`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UsageError(`'${url}' must start with http://, https:// or unix:`);
   return url;
 }

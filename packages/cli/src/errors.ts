@@ -25,3 +25,17 @@ export class OperationFailedError extends Error {
     this.name = 'OperationFailedError';
   }
 }
+
+/**
+ * `herd audit verify` found a broken record: the audit log was edited, or records were removed
+ * or added behind herd's back. The program exits with code 8.
+ */
+export class AuditBrokenError extends Error {
+  constructor(
+    readonly seq: number,
+    readonly reason: string,
+  ) {
+    super(`audit log broken at record ${seq}: ${reason}`);
+    this.name = 'AuditBrokenError';
+  }
+}

@@ -1,7 +1,7 @@
 /** The exit codes of `herd`, and the one function that maps an error to its code. */
 import { CommanderError } from 'commander';
 import { ConnectionError, HerdError } from '@herd/api';
-import { OperationFailedError, UsageError } from './errors.js';
+import { AuditBrokenError, OperationFailedError, UsageError } from './errors.js';
 
 /** What each exit code of `herd` means; scripts may rely on these. */
 export const ExitCode = {
@@ -21,6 +21,8 @@ export const ExitCode = {
   unreachable: 6,
   /** An operation failed, or waiting for it timed out. */
   operationFailed: 7,
+  /** `herd audit verify` found an edited, removed or added audit record. */
+  auditBroken: 8,
 } as const;
 
 /** One of herd's exit codes. */
@@ -41,6 +43,7 @@ export function exitCodeFor(error: unknown): ExitCode {
   if (error instanceof UsageError) return ExitCode.usage;
   if (error instanceof ConnectionError) return ExitCode.unreachable;
   if (error instanceof OperationFailedError) return ExitCode.operationFailed;
+  if (error instanceof AuditBrokenError) return ExitCode.auditBroken;
   if (error instanceof HerdError) {
     if (operationCodes.has(error.code)) return ExitCode.operationFailed;
     if (error.status === 404) return ExitCode.notFound;

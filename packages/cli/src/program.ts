@@ -2,14 +2,17 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { registerAlert } from './commands/alert.js';
+import { registerAudit } from './commands/audit.js';
 import { registerBackup } from './commands/backup.js';
 import { registerEvents } from './commands/events.js';
 import { registerHost } from './commands/host.js';
 import { registerImage } from './commands/image.js';
+import { registerLogin } from './commands/login.js';
 import { registerMetrics } from './commands/metrics.js';
 import { registerNetwork } from './commands/network.js';
 import { registerOp } from './commands/op.js';
 import { registerPool } from './commands/pool.js';
+import { registerRemote } from './commands/remote.js';
 import { registerSecgroup } from './commands/secgroup.js';
 import { registerServe } from './commands/serve.js';
 import { registerSnapshot } from './commands/snapshot.js';
@@ -18,10 +21,8 @@ import { registerVm } from './commands/vm.js';
 import { registerVolume } from './commands/volume.js';
 import { registerWebhook } from './commands/webhook.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
+import { defaultUrl } from './config/endpoint.js';
 import { outputFormats } from './output/format.js';
-
-/** The daemon URL used when neither --url nor HERD_URL is given. */
-export const defaultUrl = 'http://127.0.0.1:8080';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -30,13 +31,16 @@ export function buildProgram(): Command {
   const program = new Command('herd')
     .description('herd: create, run and watch QEMU/KVM virtual machines')
     .version(version)
-    .addOption(new Option('--url <url>', 'URL of the herd daemon').env('HERD_URL').default(defaultUrl))
+    .addOption(new Option('--url <url>', `URL of the herd daemon: http(s)://HOST:PORT or unix:PATH (default: the current remote, else the local socket, else ${defaultUrl})`).env('HERD_URL'))
+    .addOption(new Option('--remote <name>', 'talk to this remote of the config file instead of the current one').env('HERD_REMOTE'))
+    .addOption(new Option('--token <token>', 'API token (default: the remote\'s, from `herd login`)').env('HERD_TOKEN'))
+    .addOption(new Option('--project <name>', "project to act in (default: the remote's, else your default project)").env('HERD_PROJECT'))
     .addOption(new Option('-o, --output <format>', 'output format').choices(outputFormats).default('table'))
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'herd: ')) })
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok, 1 internal error, 2 usage, 3 not found, 4 conflict, 5 invalid request,\n6 daemon unreachable, 7 operation failed or timed out.',
+      '\nExit codes: 0 ok, 1 internal error, 2 usage, 3 not found, 4 conflict, 5 invalid request,\n6 daemon unreachable, 7 operation failed or timed out, 8 audit log broken (herd audit verify).',
     );
   registerVm(program);
   registerImage(program);
@@ -51,8 +55,11 @@ export function buildProgram(): Command {
   registerEvents(program);
   registerAlert(program);
   registerWebhook(program);
+  registerAudit(program);
   registerTop(program);
   registerMetrics(program);
+  registerRemote(program);
+  registerLogin(program);
   registerServe(program);
   return program;
 }

@@ -3,7 +3,7 @@
  * reattaches to running VMs, starts the reconciler and serves the API. Stopping the daemon
  * never stops VMs: they keep running and the next start reattaches to them.
  */
-import { chmod, mkdir, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { startAlerting } from './alerts/alerting.js';
@@ -19,6 +19,7 @@ import { MetricsService } from './metrics/metrics-service.js';
 import { Sampler } from './metrics/sampler.js';
 import { SqliteMetricsStore } from './metrics/sqlite-metrics-store.js';
 import { vmSamplerSource } from './metrics/vm-sampler-source.js';
+import { AuditLog } from './audit/audit-log.js';
 import { buildServer } from './http/build-server.js';
 import { ImageRepo } from './images/image-repo.js';
 import { ImageService } from './images/image-service.js';
@@ -27,8 +28,11 @@ import { VmOpTracker } from './operations/vm-op-tracker.js';
 import { DataPaths } from './paths.js';
 import { QEMU_BINARY } from './qemu/build-argv.js';
 import { VmReconciler } from './reconcile/vm-reconciler.js';
+import { prepareDataDir } from './confine/prepare-data-dir.js';
+import { RunUids } from './confine/run-uids.js';
 import { WorkQueue } from './reconcile/work-queue.js';
 import { sweepOrphans } from './repair/sweep-orphans.js';
+import { startListeners } from './serving/listeners.js';
 import { openDatabase } from './store/open-database.js';
 import type { HostAccel } from './vm/resolve-accel.js';
 import { VmRepo } from './vm/vm-repo.js';
@@ -57,12 +61,27 @@ import { SecurityGroupRepo } from './networks/security-group-repo.js';
 import { SecurityGroupService } from './networks/security-group-service.js';
 import { Taps } from './networks/taps.js';
 import { herdVersion } from './version.js';
+import { peerCredentials } from './host/peer-credentials.js';
+import { Authenticator } from './tenancy/authenticator.js';
+import { Authorizer } from './tenancy/authorizer.js';
+import { ProjectRepo } from './tenancy/project-repo.js';
+import { TenancyService } from './tenancy/tenancy-service.js';
+import { UserRepo } from './tenancy/user-repo.js';
+import type { Socket } from 'node:net';
 
 /** Options of `herd serve`. */
 export interface ServeOptions {
   readonly dataDir: string;
-  /** host:port to listen on (port 0 picks a free one), or unix:PATH for a unix socket. */
+  /**
+   * host:port to listen on (port 0 picks a free one), or unix:PATH for a unix socket. TCP
+   * beyond loopback is served with TLS only (see serving/listeners.ts).
+   */
   readonly listen: string;
+  /** The local API socket, served besides `listen` (default DATA/herd.sock; `--socket`, HERD_SOCKET). */
+  readonly socket?: string;
+  /** A PEM certificate (and chain) and key for HTTPS instead of herd's own CA (`--tls-cert`, `--tls-key`). */
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
   readonly accel?: 'auto' | 'kvm' | 'tcg';
   readonly logLevel?: string;
   /** Build this demo image (a recipe name, e.g. `tiny`) in the background if no image of that name exists. */
@@ -77,8 +96,10 @@ export interface ServeOptions {
 
 /** A running daemon. */
 export interface Daemon {
-  /** The API's base URL, e.g. http://127.0.0.1:8080 */
+  /** The API's base URL on `--listen`, e.g. http://127.0.0.1:8080, https://0.0.0.0:8443 or unix:/path. */
   readonly url: string;
+  /** The local API socket, always served. */
+  readonly socketPath: string;
   /** Stops serving and detaches from VMs, which keep running. */
   close(): Promise<void>;
 }
@@ -89,9 +110,12 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
   const paths = new DataPaths(options.dataDir);
   paths.checkSocketPathLength();
   for (const dir of [paths.root, paths.defaultPool, paths.runRoot, paths.logRoot, paths.tmp]) await mkdir(dir, { recursive: true, mode: 0o750 });
+  // As root, each VM's QEMU runs as a user of its own, which must pass through to its files.
+  await prepareDataDir(paths);
 
   const db = await openDatabase(paths.database);
   const events = new EventLog(db);
+  const audit = new AuditLog(db, paths.auditHead, log);
   const ops = new OperationStore(db, events);
   const vms = new VmRepo(db, events);
   const images = new ImageRepo(db, events);
@@ -132,7 +156,7 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
   const nics = new NicService({ nics: nicRows, networks: networkRows, groups: groupRows, vms, ops, live, taps: new Taps(hostExec), firewall, syncNetwork: reconcileNetwork, unavailable: netUnavailable, log });
   const networks = new NetworkService({ networks: networkRows, nics: nicRows, vms, unavailable: netUnavailable, reconcileNow: reconcileNetwork });
   const securityGroups = new SecurityGroupService(groupRows, nicRows, firewall);
-  const reconcilerDeps = { vms, images, volumes, snapshots: snapshotRows, nics, paths, consoles, accel, log, wake } as ConstructorParameters<typeof VmReconciler>[0];
+  const reconcilerDeps = { vms, images, volumes, snapshots: snapshotRows, nics, paths, consoles, accel, log, wake, runUids: new RunUids(db) } as ConstructorParameters<typeof VmReconciler>[0];
   const reconciler = new VmReconciler(reconcilerDeps);
   const health = new HealthMonitor({ vms, consoles, log, failStop: (id, reason) => reconciler.failStop(id, reason) });
   reconcilerDeps.health = health;
@@ -187,25 +211,33 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
   await queue.idle();
 
   const vnc = new VncConsoles({ vms, paths, tickets: new ConsoleTickets(), log });
+  // Tenancy: a new installation gets a cluster admin whose first token is handed over once, in
+  // a file only root can read (root on the local socket needs none).
+  const projects = new ProjectRepo(db);
+  const users = new UserRepo(db);
+  const tenancy = new TenancyService(projects, users);
+  const firstToken = await tenancy.bootstrapAdmin();
+  if (firstToken) {
+    await writeFile(paths.adminToken, `${firstToken}\n`, { mode: 0o600 });
+    log.info({ user: 'admin', tokenFile: paths.adminToken }, "made cluster admin 'admin'; its token is in the token file");
+  }
+  const auth = { authenticator: new Authenticator(users), authorizer: new Authorizer(projects), peerUid: (socket: Socket) => peerCredentials(socket)?.uid };
   const app = await buildServer(
-    { version: herdVersion, vms: vmService, images: imageService, ops, events, hosts, consoles, vnc, metrics, pools, volumes, snapshots, clones, backups, networks, nics, securityGroups, ...alerting.services },
+    { version: herdVersion, vms: vmService, images: imageService, ops, events, hosts, consoles, vnc, metrics, pools, volumes, snapshots, clones, backups, networks, nics, securityGroups, tenancy, auth, audit, ...alerting.services },
     log,
   );
-  let url: string;
-  if (options.listen.startsWith('unix:')) {
-    // A unix socket: reachable by path from any network namespace (and, later, checked by peer credentials).
-    const path = options.listen.slice('unix:'.length);
-    await rm(path, { force: true });
-    await app.listen({ path });
-    await chmod(path, 0o660);
-    url = `unix:${path}`;
-  } else {
-    const [host, port] = splitListen(options.listen);
-    await app.listen({ host, port });
-    const address = app.server.address();
-    url = `http://${host.includes(':') ? `[${host}]` : host}:${typeof address === 'object' && address ? address.port : port}`;
-  }
-  log.info({ url, vms: all.length }, 'herd is serving');
+  // The app's own server never listens: the listeners hand it their requests.
+  await app.ready();
+  const listeners = await startListeners(app.server, {
+    listen: options.listen,
+    socketPath: options.socket ?? paths.apiSocket,
+    ...(options.tlsCert !== undefined && { tlsCert: options.tlsCert }),
+    ...(options.tlsKey !== undefined && { tlsKey: options.tlsKey }),
+    tlsDir: paths.tls,
+    log,
+  });
+  const url = listeners.url;
+  log.info({ url, socket: listeners.socketPath, ...(listeners.tlsFingerprint && { tlsFingerprint: listeners.tlsFingerprint }), vms: all.length }, 'herd is serving');
   sampler.start();
   if (options.demoImage && !(await images.findOptional(options.demoImage))) {
     const op = await imageService.build({ recipe: options.demoImage });
@@ -215,6 +247,7 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
   let closed = false;
   return {
     url,
+    socketPath: listeners.socketPath,
     close: async () => {
       if (closed) return;
       closed = true;
@@ -223,6 +256,7 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
       await sampler.stop();
       metricsStore.close();
       await app.close();
+      await listeners.close();
       await alerting.close();
       health.closeAll();
       reconciler.detachAll();
@@ -240,10 +274,4 @@ export async function serve(options: ServeOptions): Promise<void> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
-}
-
-function splitListen(listen: string): [string, number] {
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(listen);
-  if (!m) throw new Error(`--listen '${listen}' is not host:port (for example 127.0.0.1:8080)`);
-  return [m[1] ?? m[2] ?? '127.0.0.1', Number(m[3])];
 }

@@ -16,6 +16,10 @@ const { values } = parseArgs({
   options: {
     'data-dir': { type: 'string', default: process.env.HERD_DATA_DIR ?? './var' },
     listen: { type: 'string', default: process.env.HERD_LISTEN ?? '127.0.0.1:8080' },
+    // The local socket (root has full rights there) is always served; this only moves it.
+    socket: { type: 'string', ...(process.env.HERD_SOCKET && { default: process.env.HERD_SOCKET }) },
+    'tls-cert': { type: 'string', ...(process.env.HERD_TLS_CERT && { default: process.env.HERD_TLS_CERT }) },
+    'tls-key': { type: 'string', ...(process.env.HERD_TLS_KEY && { default: process.env.HERD_TLS_KEY }) },
     accel: { type: 'string', default: process.env.HERD_ACCEL ?? 'auto' },
     'log-level': { type: 'string', default: process.env.HERD_LOG_LEVEL ?? 'info' },
     'demo-image': { type: 'boolean', default: false },
@@ -37,6 +41,9 @@ serve({
   metricsIntervalSeconds: metricsInterval,
   dataDir: values['data-dir'],
   listen: values.listen,
+  ...(values.socket !== undefined && { socket: values.socket }),
+  ...(values['tls-cert'] !== undefined && { tlsCert: values['tls-cert'] }),
+  ...(values['tls-key'] !== undefined && { tlsKey: values['tls-key'] }),
   accel,
   logLevel: values['log-level'],
   ...(values['demo-image'] ? { demoImage: 'tiny' as const } : {}),

@@ -19,6 +19,10 @@ export class DataPaths {
   get database(): string {
     return join(this.root, 'herd.db');
   }
+  /** The audit log's chain head: seq and hash of the newest audit record (see audit/chain-head.ts). */
+  get auditHead(): string {
+    return join(this.root, 'audit.head');
+  }
   /** Image files: one directory per image id. */
   imageDir(imageId: string): string {
     return join(this.root, 'images', imageId);
@@ -43,6 +47,10 @@ export class DataPaths {
   networkDir(networkId: string): string {
     return join(this.root, 'networks', networkId);
   }
+  /** The first cluster admin's token, written once when the installation is new (0600). */
+  get adminToken(): string {
+    return join(this.root, 'admin.token');
+  }
   /** Default place for backup archives. */
   get backups(): string {
     return join(this.root, 'backups');
@@ -62,6 +70,15 @@ export class DataPaths {
   /** A VM's serial console log; kept across daemon restarts and VM reboots. */
   consoleLog(vmId: string): string {
     return join(this.logRoot, `${vmId}.console.log`);
+  }
+
+  /** The local API socket (`herd.sock`), unless --socket moves it. */
+  get apiSocket(): string {
+    return join(this.root, 'herd.sock');
+  }
+  /** herd's own CA and server certificate for TLS (made on first start; see serving/server-certificate.ts). */
+  get tls(): string {
+    return join(this.root, 'tls');
   }
 
   /** Throws if socket paths under this data directory would be too long for the kernel. */

@@ -22,7 +22,7 @@ export const consoleTicketSeconds = 30;
 /** Answer of `POST /vms/{id}/console-tickets`. */
 export const ConsoleTicket = Type.Object(
   {
-    ticket: Type.String({ description: `opens the graphical console of this VM once, within ${consoleTicketSeconds} s: GET /vms/{id}/vnc?ticket=...` }),
+    ticket: Type.String({ description: `opens the console of this VM it was asked for once, within ${consoleTicketSeconds} s, for the user who asked: GET /vms/{id}/vnc?ticket=... or /vms/{id}/console?ticket=...` }),
     expiresAt: Timestamp,
   },
   { $id: 'ConsoleTicket' },
@@ -33,5 +33,17 @@ export type ConsoleTicket = Static<typeof ConsoleTicket>;
 /** `GET /vms/{id}/vnc` (a WebSocket upgrade). */
 export const VncQuery = Type.Object(
   { ticket: Type.Optional(Type.String({ maxLength: 100, description: 'a ticket from POST /vms/{id}/console-tickets' })) },
+  { additionalProperties: false },
+);
+
+/** Body of `POST /vms/{id}/console-tickets`. */
+export const ConsoleTicketCreate = Type.Object(
+  {
+    console: Type.Optional(
+      Type.Union([Type.Literal('vnc'), Type.Literal('serial')], {
+        description: 'vnc (default): the graphical console, GET /vms/{id}/vnc; serial: the serial console WebSocket, GET /vms/{id}/console',
+      }),
+    ),
+  },
   { additionalProperties: false },
 );

@@ -132,6 +132,9 @@ export const EmptyBody = Type.Object({}, { additionalProperties: false });
 
 /** `GET /vms/{id}/console` (not a WebSocket): the console log. */
 export const ConsoleQuery = Type.Object(
-  { bytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 16777216, description: 'last N bytes (default 64 KiB)' })) },
+  {
+    bytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 16777216, description: 'last N bytes (default 64 KiB)' })),
+    ticket: Type.Optional(Type.String({ maxLength: 100, description: 'WebSocket only: a serial console ticket from POST /vms/{id}/console-tickets' })),
+  },
   { additionalProperties: false },
 );

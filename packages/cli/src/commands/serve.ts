@@ -9,6 +9,9 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 export interface ServeOptions {
   readonly dataDir: string;
   readonly listen: string;
+  readonly socket?: string;
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
   readonly accel?: 'auto' | 'kvm' | 'tcg';
   readonly logLevel?: string;
   readonly demoImage?: 'tiny';
@@ -30,7 +33,10 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('run the herd daemon (API server, control loops, VM agent) in the foreground')
     .addOption(new Option('--data-dir <dir>', 'where herd keeps its database, images and disks').env('HERD_DATA_DIR').default('./var'))
-    .addOption(new Option('--listen <addr>', 'address to serve the API on, HOST:PORT').env('HERD_LISTEN').default('127.0.0.1:8080'))
+    .addOption(new Option('--listen <addr>', 'address to serve the API on: HOST:PORT (HTTPS unless loopback) or unix:PATH').env('HERD_LISTEN').default('127.0.0.1:8080'))
+    .addOption(new Option('--socket <path>', 'the local socket, where root has full rights (default: DATA_DIR/herd.sock)').env('HERD_SOCKET'))
+    .addOption(new Option('--tls-cert <file>', "PEM certificate (and chain) for HTTPS, instead of herd's own CA").env('HERD_TLS_CERT'))
+    .addOption(new Option('--tls-key <file>', 'PEM key of --tls-cert').env('HERD_TLS_KEY'))
     .addOption(
       new Option('--accel <accel>', 'accelerator for VMs that ask for auto (default: KVM when usable, else TCG)')
         .choices(['auto', 'kvm', 'tcg'])
@@ -40,11 +46,14 @@ export function registerServe(program: Command): void {
     .option('--demo-image', "build the demo image 'tiny' in the background if it does not exist yet")
     .addOption(new Option('--no-default-network', "do not create the NAT network 'default' (made when running as root)").env('HERD_NO_DEFAULT_NETWORK'))
     .addOption(new Option('--metrics-interval <seconds>', 'seconds between metric samples').env('HERD_METRICS_INTERVAL').default('10').argParser(parseInterval))
-    .action(async (opts: { dataDir: string; listen: string; accel?: ServeOptions['accel']; logLevel: string; demoImage?: boolean; metricsInterval: number | string; defaultNetwork: boolean }) => {
+    .action(async (opts: { dataDir: string; listen: string; socket?: string; tlsCert?: string; tlsKey?: string; accel?: ServeOptions['accel']; logLevel: string; demoImage?: boolean; metricsInterval: number | string; defaultNetwork: boolean }) => {
       const daemon = await loadDaemon();
       await daemon.serve({
         dataDir: resolve(opts.dataDir),
         listen: opts.listen,
+        ...(opts.socket !== undefined && { socket: resolve(opts.socket) }),
+        ...(opts.tlsCert !== undefined && { tlsCert: resolve(opts.tlsCert) }),
+        ...(opts.tlsKey !== undefined && { tlsKey: resolve(opts.tlsKey) }),
         ...(opts.accel !== undefined && { accel: opts.accel }),
         logLevel: opts.logLevel,
         ...(opts.demoImage && { demoImage: 'tiny' as const }),

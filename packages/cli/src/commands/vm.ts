@@ -2,6 +2,7 @@
 import { Option, type Command } from 'commander';
 import type { HerdClient, NicAdd, Operation, Vm, VmCreate, VmStopBody } from '@herd/api';
 import { contextOf, type Context } from '../context.js';
+import { webSocketUrl } from '../transport/websocket-url.js';
 import { UsageError } from '../errors.js';
 import { waitOrPrint, resultObject } from '../operations.js';
 import { checkName, parseDiskBytes, parseMemoryMiB, parseNonNegativeInt, parsePositiveInt } from '../options.js';
@@ -166,7 +167,10 @@ export function registerVm(program: Command): void {
       }
       // Loaded here: the WebSocket library is only needed by this command, and it costs startup time.
       const { attachConsole } = await import('../console/session.js');
-      await attachConsole({ url: ctx.client.consoleUrl(name), baseUrl: ctx.client.url, name, quietMs: opts.quietMs });
+      // The console WebSocket opens with a single-use ticket bound to this VM and this user.
+      const { ticket } = await ctx.client.call('createConsoleTicket', { params: { id: name }, body: { console: 'serial' } });
+      const url = webSocketUrl(ctx.client.consoleUrl(name, ticket), ctx.endpoint.url.startsWith('unix:') ? ctx.endpoint.url.slice('unix:'.length) : undefined);
+      await attachConsole({ url, headers: ctx.client.identityHeaders(), ...(ctx.endpoint.ca && { ca: ctx.endpoint.ca }), baseUrl: ctx.client.url, name, quietMs: opts.quietMs });
     });
 
   registerVmSnapshot(vm);

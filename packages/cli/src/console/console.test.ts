@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { ensureBuilt, runCli } from '../test-support/cli.js';
-import { FakeDaemon, sendError } from '../test-support/fake-daemon.js';
+import { FakeDaemon, sendError, sendJson } from '../test-support/fake-daemon.js';
 import { closedPort } from '../test-support/ports.js';
 
 let daemon: FakeDaemon | undefined;
@@ -33,11 +33,15 @@ async function echoConsole(): Promise<{ daemon: FakeDaemon; seen: Seen }> {
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(`log of the last ${req.query.get('bytes') ?? 'default'} bytes\n`);
     },
+    // The console opens with a ticket, asked for first (the real daemon checks it before the upgrade).
+    'POST /api/v1/vms/web1/console-tickets': (_q, res) => sendJson(res, 201, { ticket: 'ticket-web1', expiresAt: new Date().toISOString() }),
+    'POST /api/v1/vms/gone/console-tickets': (_q, res) => sendJson(res, 201, { ticket: 'ticket-gone', expiresAt: new Date().toISOString() }),
+    'POST /api/v1/vms/ghost/console-tickets': (_q, res) => sendError(res, 'not_found', { kind: 'vm', name: 'ghost' }),
   });
   const seen: Seen = { input: [], binary: [] };
   const server = new WebSocketServer({ noServer: true });
   d.server.on('upgrade', (req, socket: Duplex, head) => {
-    if (req.url === '/api/v1/vms/web1/console') {
+    if (req.url === '/api/v1/vms/web1/console?ticket=ticket-web1') {
       server.handleUpgrade(req, socket, head, (ws) => {
         ws.send('tiny login: ready\r\n');
         ws.on('message', (data: Buffer, isBinary) => {
@@ -48,7 +52,7 @@ async function echoConsole(): Promise<{ daemon: FakeDaemon; seen: Seen }> {
       });
       return;
     }
-    if (req.url === '/api/v1/vms/gone/console') {
+    if (req.url === '/api/v1/vms/gone/console?ticket=ticket-gone') {
       // What the daemon does for an unknown VM: accept, then close with 4000 + HTTP status.
       server.handleUpgrade(req, socket, head, (ws) => ws.close(4404, "vm 'gone' does not exist; list them with `herd vm list`"));
       return;

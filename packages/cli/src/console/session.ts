@@ -15,6 +15,10 @@ import { connectionErrorOf, errorFromClose, errorFromResponse } from './upgrade-
 export interface ConsoleOptions {
   /** The console's WebSocket URL (`HerdClient.consoleUrl`). */
   readonly url: string;
+  /** Headers to send with the upgrade (who calls, in which project). */
+  readonly headers?: Record<string, string>;
+  /** PEM to trust for wss:// (the remote's pinned certificate). */
+  readonly ca?: string;
   /** The daemon's base URL, for "cannot reach" errors. */
   readonly baseUrl: string;
   /** The VM's name, for the messages. */
@@ -42,7 +46,7 @@ export function attachConsole(options: ConsoleOptions): Promise<void> {
   const interactive = stdin.isTTY === true;
 
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(options.url);
+    const ws = new WebSocket(options.url, { headers: options.headers ?? {}, ...(options.ca !== undefined && { ca: options.ca }) });
     let settled = false;
     let stdinEnded = false;
     let quietTimer: NodeJS.Timeout | undefined;

@@ -4,6 +4,8 @@ import type { EventLog } from '../events/event-log.js';
 import type { Db } from '../store/open-database.js';
 import type { BackupRow } from '../store/schema.js';
 import { isUuid } from '../util/uuid.js';
+import { owningProjectId } from '../tenancy/request-scope.js';
+import { whereVisible } from '../tenancy/visibility.js';
 
 /** Reads and writes backup rows. One per daemon. */
 export class BackupRepo {
@@ -17,7 +19,7 @@ export class BackupRepo {
 
   /** Backup `ref` (an id, or an archive path); throws not_found. */
   async find(ref: string): Promise<BackupRow> {
-    const q = this.#db.selectFrom('backups').selectAll();
+    const q = whereVisible(this.#db.selectFrom('backups').selectAll());
     const row = await (isUuid(ref) ? q.where('id', '=', ref.toLowerCase()) : q.where('path', '=', ref)).executeTakeFirst();
     if (!row) throw new HerdError('not_found', { kind: 'backup', name: ref });
     return row;
@@ -28,9 +30,9 @@ export class BackupRepo {
     return this.#db.selectFrom('backups').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  /** Backups, newest first, optionally of one VM. */
+  /** Backups (of the request's project), newest first, optionally of one VM. */
   async list(vmId?: string): Promise<BackupRow[]> {
-    let q = this.#db.selectFrom('backups').selectAll().orderBy('created_at', 'desc');
+    let q = whereVisible(this.#db.selectFrom('backups').selectAll()).orderBy('created_at', 'desc');
     if (vmId) q = q.where('vm_id', '=', vmId);
     return q.execute();
   }
@@ -42,7 +44,7 @@ export class BackupRepo {
 
   /** Records a finished backup. */
   async insert(row: BackupRow): Promise<void> {
-    await this.#db.insertInto('backups').values(row).execute();
+    await this.#db.insertInto('backups').values({ ...row, project_id: owningProjectId() }).execute();
     await this.#events.append({
       type: 'backup.created',
       target: { type: 'vm', id: row.vm_id, name: row.vm_name },

@@ -18,6 +18,8 @@ import type { ImageRepo } from '../images/image-repo.js';
 import type { OperationStore } from '../operations/operation-store.js';
 import { runOperation } from '../operations/run-operation.js';
 import type { DataPaths } from '../paths.js';
+import { ensurePassable, ownForVm } from '../confine/own-for-vm.js';
+import { ownerOf } from '../confine/vm-owner.js';
 import { backupDisks, bitmapState } from '../qemu/qmp-backup.js';
 import { backupBitmap, resetBackupBitmap } from '../storage/bitmaps.js';
 import { copyImage } from '../storage/copy-image.js';
@@ -112,7 +114,11 @@ export class BackupService {
         const kind = await this.#d.live.exclusive(vm.id, async (qmp) => {
           if (qmp) {
             const usable = parent !== undefined && (await Promise.all(disks.map((d) => bitmapState(qmp, deviceId(d), bitmapName)))).every((s) => s.exists && s.usable);
+            // QEMU writes the targets: as the VM's own user, it must be able to reach and open them.
+            const owner = ownerOf(await this.#d.vms.get(vm.id));
+            if (owner) await ensurePassable(dir);
             await backupDisks(qmp, {
+              beforeOpen: (path) => ownForVm(path, owner),
               disks: disks.map((d, i) => ({
                 diskId: deviceId(d),
                 targetPath: files[i]!,

@@ -18,6 +18,8 @@ import { backupDisks } from '../qemu/qmp-backup.js';
 import { percent } from '../qemu/qmp-jobs.js';
 import type { QmpClient } from '../qemu/qmp-client.js';
 import { copyImage } from '../storage/copy-image.js';
+import { ownForVm } from '../confine/own-for-vm.js';
+import { ownerOf } from '../confine/vm-owner.js';
 import { freezeIntoLayers } from '../storage/freeze-layer.js';
 import type { LiveVms } from '../volumes/live-vms.js';
 import type { PoolService } from '../pools/pool-service.js';
@@ -86,6 +88,8 @@ export class CloneService {
       ...src,
       id: randomUUID(),
       name: body.name,
+      // Its QEMU gets a user of its own at its first start, never the source's.
+      run_uid: null,
       desired_state: body.start ? 'running' : 'stopped',
       state: 'stopped',
       accel: null,
@@ -118,7 +122,7 @@ export class CloneService {
         await this.#d.nics.createFor(clone, srcNics.map((n) => ({ network: n.network_id, securityGroups: JSON.parse(n.security_groups) as string[] })));
         await this.#d.live.exclusive(src.id, async (qmp) => {
           if (mode === 'linked') made.push(...(await this.#linked(src, disks, names, clone, qmp)));
-          else made.push(...(await this.#full(disks, names, clone, target, qmp, progress)));
+          else made.push(...(await this.#full(src, disks, names, clone, target, qmp, progress)));
         });
       } catch (e) {
         for (const v of made) await this.#d.volumeService.destroy(v);
@@ -143,6 +147,8 @@ export class CloneService {
     await freezeIntoLayers(
       disks.map((d, i) => ({ deviceId: deviceId(d), path: d.path, layerPath: layers[i]!.path, sizeBytes: Number(d.size_bytes) })),
       qmp,
+      // Read under the source's lock (clone() runs this inside it): the user its QEMU runs as now.
+      ownerOf(await this.#d.vms.get(src.id)),
     );
     // The files moved; now the records follow: each source volume sits on its new layer.
     for (const [i, d] of disks.entries()) {
@@ -169,7 +175,7 @@ export class CloneService {
     return made;
   }
 
-  async #full(disks: VolumeRow[], names: string[], clone: VmRow, target: PoolRow | undefined, qmp: QmpClient | undefined, progress: Progress): Promise<VolumeRow[]> {
+  async #full(src: VmRow, disks: VolumeRow[], names: string[], clone: VmRow, target: PoolRow | undefined, qmp: QmpClient | undefined, progress: Progress): Promise<VolumeRow[]> {
     // A running source is first copied at one instant into scratch files by block jobs; those
     // are then copied into the target pools like the disks of a stopped VM.
     const scratch = join(this.#d.paths.tmp, `clone-${clone.id}`);
@@ -178,7 +184,10 @@ export class CloneService {
     try {
       if (qmp) {
         await mkdir(scratch, { recursive: true });
+        // Read under the source's lock: the user its QEMU, which writes the copies, runs as now.
+        const owner = ownerOf(await this.#d.vms.get(src.id));
         await backupDisks(qmp, {
+          beforeOpen: (path) => ownForVm(path, owner),
           disks: disks.map((d, i) => ({ diskId: deviceId(d), targetPath: sources[i]!.path, sync: 'full' as const })),
           onProgress: (p) => progress(percent(p) / 2, 'copying the running disks'),
           timeoutMs: 6 * 3_600_000,

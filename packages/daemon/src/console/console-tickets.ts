@@ -19,7 +19,19 @@ export interface ConsoleTicketOptions {
   readonly max?: number;
 }
 
-interface Issued {
+/** Which console a ticket opens. */
+export type ConsoleKind = 'vnc' | 'serial';
+
+/** Whom a ticket was issued to, and for what. */
+export interface TicketHolder {
+  /** The user it was issued to; null for root on the local socket. */
+  readonly userId: string | null;
+  /** The project the VM belongs to. */
+  readonly projectId: string;
+  readonly console: ConsoleKind;
+}
+
+interface Issued extends TicketHolder {
   readonly vmId: string;
   readonly expiresAt: number;
 }
@@ -38,27 +50,33 @@ export class ConsoleTickets {
   }
 
   /** A new ticket for VM `vmId` (base64url, 43 characters) and when it expires (ms since the epoch). */
-  issue(vmId: string): { ticket: string; expiresAt: number } {
+  issue(vmId: string, holder: TicketHolder): { ticket: string; expiresAt: number } {
     const now = this.#now();
     this.#sweep(now);
     // Map keeps insertion order, so the first key is the oldest ticket.
     while (this.#tickets.size >= this.#max) this.#tickets.delete(this.#tickets.keys().next().value!);
     const ticket = randomBytes(32).toString('base64url');
     const expiresAt = now + this.#ttlMs;
-    this.#tickets.set(ticket, { vmId, expiresAt });
+    this.#tickets.set(ticket, { ...holder, vmId, expiresAt });
     return { ticket, expiresAt };
   }
 
+  /** Whom an outstanding, unexpired `ticket` was issued to, without spending it (to authenticate the request that brings it). */
+  holder(ticket: string): TicketHolder | undefined {
+    const issued = this.#tickets.get(ticket);
+    return issued && this.#now() < issued.expiresAt ? issued : undefined;
+  }
+
   /**
-   * Spends `ticket` and says whether it opened the console of VM `vmId`. Any use spends it, a
+   * Spends `ticket` and says whether it opened `console` of VM `vmId`. Any use spends it, a
    * wrong one too, so that a ticket seen by someone else is worth one try at most.
    */
-  redeem(ticket: string, vmId: string): TicketCheck {
+  redeem(ticket: string, vmId: string, console: ConsoleKind = 'vnc'): TicketCheck {
     const issued = this.#tickets.get(ticket);
     if (!issued) return 'unknown';
     this.#tickets.delete(ticket);
     if (this.#now() >= issued.expiresAt) return 'expired';
-    return issued.vmId === vmId ? 'ok' : 'wrong-vm';
+    return issued.vmId === vmId && issued.console === console ? 'ok' : 'wrong-vm';
   }
 
   /** Tickets outstanding (issued, not spent, not yet swept). */

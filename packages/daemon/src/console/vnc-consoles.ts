@@ -11,7 +11,8 @@ import type { DataPaths } from '../paths.js';
 import { vncSocketPath } from '../qemu/launch-spec.js';
 import type { VmRow } from '../store/schema.js';
 import type { VmRepo } from '../vm/vm-repo.js';
-import type { ConsoleTickets } from './console-tickets.js';
+import { currentScope, owningProjectId } from '../tenancy/request-scope.js';
+import type { ConsoleKind, ConsoleTickets } from './console-tickets.js';
 import { relayVnc } from './vnc-relay.js';
 
 /** What {@link VncConsoles} needs. */
@@ -37,11 +38,15 @@ export class VncConsoles {
     this.#d = deps;
   }
 
-  /** A ticket for the display of VM `ref`; display_unavailable when it has none up now. */
-  async issueTicket(ref: string): Promise<ConsoleTicket> {
+  /**
+   * A ticket for the caller to open `console` of VM `ref` (the display: display_unavailable when
+   * it has none up now), bound to the VM and to the calling user.
+   */
+  async issueTicket(ref: string, console: ConsoleKind = 'vnc'): Promise<ConsoleTicket> {
     const row = await this.#d.vms.find(ref);
-    this.#socketOf(row);
-    const { ticket, expiresAt } = this.#d.tickets.issue(row.id);
+    if (console === 'vnc') this.#socketOf(row);
+    const userId = currentScope()?.principal.userId ?? null;
+    const { ticket, expiresAt } = this.#d.tickets.issue(row.id, { userId, projectId: row.project_id ?? owningProjectId(), console });
     return { ticket, expiresAt: new Date(expiresAt).toISOString() };
   }
 
@@ -51,12 +56,23 @@ export class VncConsoles {
    * (403) when it was issued for another VM, display_unavailable (409) when the display is down.
    */
   async admit(ref: string, ticket: string | undefined): Promise<VncSession> {
+    const row = await this.spend(ref, ticket, 'vnc');
+    return { vmId: row.id, vmName: row.name, socketPath: this.#socketOf(row) };
+  }
+
+  /** Spends `ticket` on `console` of VM `ref` and returns the VM; the errors of {@link admit}. */
+  async spend(ref: string, ticket: string | undefined, console: ConsoleKind): Promise<VmRow> {
     const row = await this.#d.vms.find(ref);
     if (!ticket) throw new HerdError('ticket_invalid', { reason: 'is missing (?ticket=)', name: row.name });
-    const check = this.#d.tickets.redeem(ticket, row.id);
+    const check = this.#d.tickets.redeem(ticket, row.id, console);
     if (check === 'wrong-vm') throw new HerdError('ticket_wrong_vm', { name: row.name });
     if (check !== 'ok') throw new HerdError('ticket_invalid', { reason: check === 'expired' ? 'has expired' : 'is unknown or was already used', name: row.name });
-    return { vmId: row.id, vmName: row.name, socketPath: this.#socketOf(row) };
+    return row;
+  }
+
+  /** Whom `ticket` was issued to, without spending it; undefined when it is unknown or expired. */
+  holder(ticket: string) {
+    return this.#d.tickets.holder(ticket);
   }
 
   /** Relays an admitted WebSocket to the VM's VNC server until either side closes. */

@@ -8,6 +8,8 @@ import { sql, type SelectQueryBuilder } from 'kysely';
 import type { Db } from '../store/open-database.js';
 import type { Database, EventRow } from '../store/schema.js';
 import { nowIso } from '../util/time.js';
+import { scopedProjectId } from '../tenancy/request-scope.js';
+import { whereVisible } from '../tenancy/visibility.js';
 
 /** What a new event says. */
 export interface EventInput {
@@ -17,7 +19,18 @@ export interface EventInput {
   readonly data?: Record<string, unknown>;
 }
 
-type Listener = (e: HerdEvent) => void;
+/** Gets each new event with the project it belongs to (null: shared things, seen by cluster admins only). */
+type Listener = (e: HerdEvent, projectId: string | null) => void;
+
+// The project of an event's target, when the event is not recorded inside a request's scope.
+const ownerTables: Readonly<Record<string, 'vms' | 'images' | 'volumes' | 'networks' | 'security_groups' | 'operations'>> = {
+  vm: 'vms',
+  image: 'images',
+  volume: 'volumes',
+  network: 'networks',
+  secgroup: 'security_groups',
+  operation: 'operations',
+};
 
 /** Appends events and fans them out. Create once per daemon. */
 export class EventLog {
@@ -40,23 +53,24 @@ export class EventLog {
         target_name: input.target.name,
         message: input.message,
         data: JSON.stringify(input.data ?? {}),
+        project_id: scopedProjectId() ?? this.#ownerOf(input.target),
       })
       .returningAll()
       .executeTakeFirstOrThrow();
     const event = toApiEvent(row);
-    for (const l of this.#listeners) l(event);
+    for (const l of this.#listeners) l(event, row.project_id ?? null);
     return event;
   }
 
   /** Events after `since` (oldest first), at most `limit`; with `vmId`, only that VM's (as `isEventOfVm` of @herd/api says). */
   async list(since = 0, limit = 1000, vmId?: string): Promise<HerdEvent[]> {
-    const rows = await this.#ofVm(this.#db.selectFrom('events').selectAll().where('seq', '>', since), vmId).orderBy('seq').limit(limit).execute();
+    const rows = await this.#ofVm(whereVisible(this.#db.selectFrom('events').selectAll().where('seq', '>', since)), vmId).orderBy('seq').limit(limit).execute();
     return rows.map(toApiEvent);
   }
 
   /** The newest `limit` events, oldest first; with `vmId`, only that VM's. */
   async recent(limit: number, vmId?: string): Promise<HerdEvent[]> {
-    const rows = await this.#ofVm(this.#db.selectFrom('events').selectAll(), vmId).orderBy('seq', 'desc').limit(limit).execute();
+    const rows = await this.#ofVm(whereVisible(this.#db.selectFrom('events').selectAll()), vmId).orderBy('seq', 'desc').limit(limit).execute();
     return rows.reverse().map(toApiEvent);
   }
 
@@ -69,6 +83,13 @@ export class EventLog {
         eb.and([eb('target_type', '=', 'operation'), eb(sql<string>`json_extract(data, '$.operation.target.id')`, '=', vmId)]),
       ]),
     ) as Q;
+  }
+
+  // A sub-select, so that the insert stays one statement.
+  #ownerOf(target: EventInput['target']) {
+    const table = ownerTables[target.type];
+    if (!table || !target.id) return null;
+    return sql<string | null>`(SELECT project_id FROM ${sql.table(table)} WHERE id = ${target.id})`;
   }
 
   /** Calls `listener` with every new event until the returned function is called. */

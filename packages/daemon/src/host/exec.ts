@@ -88,6 +88,48 @@ export function run(command: string, args: readonly string[], options: RunOption
   });
 }
 
+/** Options for {@link startDetached}. */
+export interface DetachedOptions {
+  /** Run as this user and group (the daemon must be root); supplementary groups are dropped. Absent: the daemon's own. */
+  readonly uid?: number;
+  readonly gid?: number;
+  /** An open file descriptor that gets the process's stdout and stderr; stdin is /dev/null. */
+  readonly outputFd: number;
+  /** The whole environment of the process (nothing of the daemon's is passed on by default). */
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** A process started by {@link startDetached}. */
+export interface DetachedProcess {
+  readonly pid: number;
+  /** Settles when the process exits (while this daemon still runs; after a restart it is not our child). */
+  readonly exited: Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Starts `command` in a session of its own (setsid), in `/`, so that it outlives the daemon, and
+ * resolves once it runs. For long-lived processes that cannot daemonize themselves (QEMU under
+ * its seccomp sandbox may not fork). The daemon does not wait for it, but still reaps it if it
+ * exits first, so no zombie is left. Throws {@link ExecError} if it cannot be started.
+ */
+export async function startDetached(command: string, args: readonly string[], options: DetachedOptions): Promise<DetachedProcess> {
+  const child = spawn(command, [...args], {
+    cwd: '/',
+    env: options.env,
+    detached: true,
+    stdio: ['ignore', options.outputFd, options.outputFd],
+    ...(options.uid !== undefined ? { uid: options.uid } : {}),
+    ...(options.gid !== undefined ? { gid: options.gid } : {}),
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', (e) => reject(new ExecError(command, args, { code: -1, stdout: '', stderr: e.message })));
+  });
+  child.unref();
+  return { pid: child.pid!, exited };
+}
+
 /** Reports whether `command` can be found on PATH. */
 export async function commandExists(command: string): Promise<boolean> {
   const r = await run('sh', ['-c', 'command -v "$1"', 'sh', command], { allowFailure: true });

@@ -9,6 +9,9 @@ import { HerdError, apiBase, buildOpenApi, routes, type RouteDef } from '@herd/a
 import Fastify, {
   LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { registerAuth } from './auth-hooks.js';
+import { registerAuditHook } from './audit-hook.js';
+import { auditHandlers } from './routes/audit-handlers.js';
 import { alertHandlers } from './routes/alert-handlers.js';
 import { consoleHandlers, consoleSocket } from './routes/console-handlers.js';
 import { eventHandlers } from './routes/event-handlers.js';
@@ -18,6 +21,7 @@ import { metricsHandlers, registerPrometheusRoute } from './routes/metrics-handl
 import { networkHandlers } from './routes/network-handlers.js';
 import { snapshotHandlers } from './routes/snapshot-handlers.js';
 import { storageHandlers } from './routes/storage-handlers.js';
+import { tenancyHandlers } from './routes/tenancy-handlers.js';
 import { vmHandlers } from './routes/vm-handlers.js';
 import { vncHandlers, vncSocket } from './routes/vnc-handlers.js';
 import type { WebSocketRoute } from './handler.js';
@@ -66,6 +70,7 @@ export async function buildServer(services: Services, logger: Logger): Promise<F
     if (request.url.startsWith(apiBase) && request.method !== 'GET')
       request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
+  registerAuditHook(app, services.audit, logger);
 
   const handlers: Record<string, AnyHandler> = {
     ...vmHandlers(services),
@@ -79,12 +84,15 @@ export async function buildServer(services: Services, logger: Logger): Promise<F
     ...snapshotHandlers(services),
     ...vncHandlers(services),
     ...networkHandlers(services),
+    ...tenancyHandlers(services),
+    ...auditHandlers(services),
   } as unknown as Record<string, AnyHandler>;
   const sockets: Record<string, WebSocketRoute> = {
-    getVmConsole: { handler: consoleSocket(services) },
+    getVmConsole: consoleSocket(services),
     getVmVnc: vncSocket(services),
   };
 
+  registerAuth(app, services);
   registerPrometheusRoute(app, services);
   const openapi = buildOpenApi(services.version);
   app.get(`${apiBase}/openapi.json`, async () => openapi);
@@ -104,8 +112,8 @@ export async function buildServer(services: Services, logger: Logger): Promise<F
     if (route.websocket) {
       const ws = sockets[id];
       if (!ws) throw new Error(`no WebSocket handler for route ${id}`);
-      app.route({ method: route.method, url, schema, handler: run, wsHandler: ws.handler, ...(ws.admit ? { preHandler: ws.admit } : {}) });
-    } else app.route({ method: route.method, url, schema, handler: run });
+      app.route({ method: route.method, url, schema, config: { routeId: id }, handler: run, wsHandler: ws.handler, ...(ws.admit ? { preHandler: ws.admit } : {}) });
+    } else app.route({ method: route.method, url, schema, config: { routeId: id }, handler: run });
   }
   registerWebAssets(app);
   return app;

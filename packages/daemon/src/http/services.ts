@@ -19,6 +19,11 @@ import type { VolumeService } from '../volumes/volume-service.js';
 import type { NetworkService } from '../networks/network-service.js';
 import type { NicService } from '../networks/nic-service.js';
 import type { SecurityGroupService } from '../networks/security-group-service.js';
+import type { FastifyRequest } from 'fastify';
+import type { Authenticator } from '../tenancy/authenticator.js';
+import type { Authorizer } from '../tenancy/authorizer.js';
+import type { TenancyService } from '../tenancy/tenancy-service.js';
+import type { AuditLog } from '../audit/audit-log.js';
 
 /** The services behind the API. */
 export interface Services {
@@ -49,4 +54,15 @@ export interface Services {
   readonly networks: NetworkService;
   readonly nics: NicService;
   readonly securityGroups: SecurityGroupService;
+  /** Projects, users and tokens. */
+  readonly tenancy: TenancyService;
+  /** The hash-chained audit log of state-changing requests. */
+  readonly audit: AuditLog;
+  /** Who is calling and what they may do. */
+  readonly auth: {
+    readonly authenticator: Authenticator;
+    readonly authorizer: Authorizer;
+    /** The uid of the process at the other end of a unix socket; undefined for TCP. */
+    readonly peerUid: (socket: FastifyRequest['raw']['socket']) => number | undefined;
+  };
 }

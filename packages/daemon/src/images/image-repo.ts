@@ -4,6 +4,8 @@ import type { EventLog } from '../events/event-log.js';
 import type { Db } from '../store/open-database.js';
 import type { ImageRow } from '../store/schema.js';
 import { isUuid } from '../util/uuid.js';
+import { owningProjectId } from '../tenancy/request-scope.js';
+import { whereVisible } from '../tenancy/visibility.js';
 
 /** Reads and writes image rows. One per daemon. */
 export class ImageRepo {
@@ -24,7 +26,7 @@ export class ImageRepo {
 
   /** The image named or identified by `ref`, or undefined. */
   async findOptional(ref: string): Promise<ImageRow | undefined> {
-    const q = this.#db.selectFrom('images').selectAll();
+    const q = whereVisible(this.#db.selectFrom('images').selectAll(), true);
     return (isUuid(ref) ? q.where('id', '=', ref.toLowerCase()) : q.where('name', '=', ref)).executeTakeFirst();
   }
 
@@ -38,10 +40,15 @@ export class ImageRepo {
     return this.#db.selectFrom('images').selectAll().orderBy('name').execute();
   }
 
+  /** The images the request's project sees (its own and the default project's), by name. */
+  async listVisible(): Promise<ImageRow[]> {
+    return whereVisible(this.#db.selectFrom('images').selectAll(), true).orderBy('name').execute();
+  }
+
   /** Inserts an image; a duplicate name is name_taken. */
   async insert(row: ImageRow): Promise<void> {
     try {
-      await this.#db.insertInto('images').values(row).execute();
+      await this.#db.insertInto('images').values({ ...row, project_id: owningProjectId() }).execute();
     } catch (e) {
       if (String(e).includes('UNIQUE constraint failed: images.name')) throw new HerdError('name_taken', { kind: 'image', name: row.name });
       throw e;

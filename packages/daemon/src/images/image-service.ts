@@ -4,6 +4,7 @@
  * Builds and imports are operations that run in the background; an image appears only once it
  * is complete, and a failed or interrupted one leaves no files behind.
  */
+import { assertOwnedHere } from '../tenancy/visibility.js';
 import { randomUUID } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
@@ -44,7 +45,7 @@ export class ImageService {
 
   /** All images, with the VMs using each. */
   async list(): Promise<Image[]> {
-    const rows = await this.#d.images.list();
+    const rows = await this.#d.images.listVisible();
     return Promise.all(rows.map(async (r) => toApiImage(r, await this.#d.vms.namesUsingImage(r.id))));
   }
 
@@ -57,6 +58,7 @@ export class ImageService {
   /** Deletes an image that no VM uses. */
   async delete(ref: string): Promise<Image> {
     const row = await this.#d.images.find(ref);
+    assertOwnedHere('image', row.name, row.project_id);
     const users = await this.#d.vms.namesUsingImage(row.id);
     if (users.length) throw new HerdError('image_in_use', { name: row.name, users: describeUsers(users) });
     await this.#d.images.remove(row);

@@ -25,8 +25,9 @@ const IpLinkJson = Type.Object({
           vlan_default_pvid: Type.Optional(Flag),
           nf_call_iptables: Type.Optional(Flag),
           nf_call_ip6tables: Type.Optional(Flag),
-          // tun/tap
+          // tun/tap; `user` only when the device has an owner (`ip tuntap add ... user UID`)
           type: Type.Optional(Type.String()),
+          user: Type.Optional(Type.Integer()),
         }),
       ),
     }),
@@ -55,6 +56,8 @@ export interface LinkState {
   readonly kind: string | undefined;
   /** For a `tun` link: `tap` or `tun`. */
   readonly tunType: string | undefined;
+  /** For a `tun` link with an owner: the uid that may open it without CAP_NET_ADMIN. */
+  readonly tunUser?: number | undefined;
   readonly mtu: number;
   /** Administratively up (`ip link set up`), whether or not it has a carrier. */
   readonly up: boolean;
@@ -83,6 +86,7 @@ function toLinkState(l: IpLinkJson): LinkState {
     name: l.ifname,
     kind,
     tunType: kind === 'tun' ? data.type : undefined,
+    tunUser: kind === 'tun' ? data.user : undefined,
     mtu: l.mtu,
     up: l.flags.includes('UP'),
     master: l.master,

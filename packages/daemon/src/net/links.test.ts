@@ -38,6 +38,8 @@ describe('iproute2 output', () => {
       },
     ]);
     expect(parseIpAddrShow(tapJson)).toEqual([{ name: 'tp9', kind: 'tun', tunType: 'tap', mtu: 1500, up: true, master: 'br9', ipv4: [], bridge: undefined }]);
+    // iproute2 6.1 adds "user" for a tap made with `ip tuntap add ... user UID`.
+    expect(parseIpAddrShow(tapJson.replace('"persist":true', '"persist":true,"user":1000000001'))[0]!.tunUser).toBe(1_000_000_001);
   });
 
   it('rejects output without the fields it reads', () => {
@@ -113,6 +115,24 @@ describe('tap plans', () => {
   it('changes only what differs', () => {
     expect(tapCommands('ht-1', tapState(), { bridge: 'hb-1', mtu: 1500 })).toEqual([]);
     expect(argvs(tapCommands('ht-1', tapState({ master: 'hb-2', up: false }), { bridge: 'hb-1' }))).toEqual(['ip link set dev ht-1 master hb-1 up']);
+  });
+
+  it('makes a tap its QEMU user may open, and makes again one of another user (or none)', () => {
+    expect(argvs(tapCommands('ht-1', undefined, { bridge: 'hb-1', user: 1_000_000_003 }))).toEqual([
+      'ip tuntap add dev ht-1 mode tap vnet_hdr user 1000000003',
+      'ip link set dev ht-1 master hb-1 up',
+    ]);
+    expect(tapCommands('ht-1', tapState({ tunUser: 1_000_000_003 }), { bridge: 'hb-1', user: 1_000_000_003 })).toEqual([]);
+    for (const other of [undefined, 1_000_000_004]) {
+      expect(argvs(tapCommands('ht-1', tapState({ tunUser: other }), { bridge: 'hb-1', user: 1_000_000_003 }))).toEqual([
+        'ip link del dev ht-1',
+        'ip tuntap add dev ht-1 mode tap vnet_hdr user 1000000003',
+        'ip link set dev ht-1 master hb-1 up',
+      ]);
+    }
+    // Without a user (QEMU runs as root), whatever owner a tap has is fine.
+    expect(tapCommands('ht-1', tapState({ tunUser: 1_000_000_004 }), { bridge: 'hb-1' })).toEqual([]);
+    expect(() => tapCommands('ht-1', undefined, { bridge: 'hb-1', user: -1 })).toThrow(/uid -1/);
   });
 
   it('refuses a link of that name that is not a tap', () => {

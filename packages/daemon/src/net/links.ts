@@ -42,6 +42,11 @@ export interface TapSpec {
   readonly mtu?: number;
   /** Make it an access port of this VLAN (1-4094): untagged frames in and out, no other VLAN. */
   readonly vlan?: number;
+  /**
+   * Let this uid open it without CAP_NET_ADMIN: the user a confined QEMU runs as, which opens
+   * hot-plugged NICs' taps long after it has started. Absent: only root can.
+   */
+  readonly user?: number;
 }
 
 const ip = (...args: string[]): NetCommand => ({ command: 'ip', args });
@@ -114,17 +119,25 @@ export function bridgeCommands(name: string, current: LinkState | undefined, spe
  * `spec.bridge` that is up. VLAN membership is planned separately ({@link portVlanCommands}),
  * since it needs the port's VLANs. Throws when a link of that name exists and is not a tap. Pure.
  */
-export function tapCommands(name: string, current: LinkState | undefined, spec: TapSpec): NetCommand[] {
+export function tapCommands(name: string, existing: LinkState | undefined, spec: TapSpec): NetCommand[] {
   checkLinkName(name);
   checkLinkName(spec.bridge);
   checkMtu(spec.mtu);
   if (spec.vlan !== undefined) checkVlan(spec.vlan);
-  if (current !== undefined && (current.kind !== 'tun' || current.tunType !== 'tap')) {
-    throw new Error(`${name} exists and is ${current.kind ? `a ${current.kind}${current.tunType ? ` (${current.tunType})` : ''} link` : 'a plain device'}, not a tap`);
+  if (spec.user !== undefined && !(Number.isInteger(spec.user) && spec.user >= 0 && spec.user < 0xffffffff)) throw new RangeError(`uid ${spec.user} is not a valid user id`);
+  if (existing !== undefined && (existing.kind !== 'tun' || existing.tunType !== 'tap')) {
+    throw new Error(`${name} exists and is ${existing.kind ? `a ${existing.kind}${existing.tunType ? ` (${existing.tunType})` : ''} link` : 'a plain device'}, not a tap`);
   }
   const cmds: NetCommand[] = [];
+  let current = existing;
+  // A tap's owner is set when it is made, never changed: one of another user (left by a crash,
+  // or from before confinement) is made again. It is not in use: taps are ensured before QEMU opens them.
+  if (current !== undefined && spec.user !== undefined && current.tunUser !== spec.user) {
+    cmds.push(ip('link', 'del', 'dev', name));
+    current = undefined;
+  }
   // vnet_hdr: QEMU's virtio-net then passes checksum and segmentation offloads through the tap.
-  if (current === undefined) cmds.push(ip('tuntap', 'add', 'dev', name, 'mode', 'tap', 'vnet_hdr'));
+  if (current === undefined) cmds.push(ip('tuntap', 'add', 'dev', name, 'mode', 'tap', 'vnet_hdr', ...(spec.user !== undefined ? ['user', String(spec.user)] : [])));
   const set: string[] = [];
   if (spec.mtu !== undefined && spec.mtu !== current?.mtu) set.push('mtu', String(spec.mtu));
   if (current?.master !== spec.bridge) set.push('master', spec.bridge);

@@ -4,6 +4,9 @@ import type { EventLog } from '../events/event-log.js';
 import type { Db } from '../store/open-database.js';
 import type { NetworkRow, NetworksTable } from '../store/schema.js';
 import { isUuid } from '../util/uuid.js';
+import { owningProjectId } from '../tenancy/request-scope.js';
+import { insertWithinQuota } from '../tenancy/quota.js';
+import { whereVisible } from '../tenancy/visibility.js';
 
 /** Reads and writes network rows. One per daemon. */
 export class NetworkRepo {
@@ -17,7 +20,7 @@ export class NetworkRepo {
 
   /** The network named or identified by `ref`; throws not_found. */
   async find(ref: string): Promise<NetworkRow> {
-    const q = this.#db.selectFrom('networks').selectAll();
+    const q = whereVisible(this.#db.selectFrom('networks').selectAll(), true);
     const row = await (isUuid(ref) ? q.where('id', '=', ref.toLowerCase()) : q.where('name', '=', ref)).executeTakeFirst();
     if (!row) throw new HerdError('not_found', { kind: 'network', name: ref });
     return row;
@@ -33,10 +36,16 @@ export class NetworkRepo {
     return this.#db.selectFrom('networks').selectAll().orderBy('name').execute();
   }
 
+  /** The networks the request's project sees (its own and the default project's), by name. */
+  async listVisible(): Promise<NetworkRow[]> {
+    return whereVisible(this.#db.selectFrom('networks').selectAll(), true).orderBy('name').execute();
+  }
+
   /** Inserts a network; a duplicate name is name_taken. */
   async insert(row: NetworkRow): Promise<void> {
     try {
-      await this.#db.insertInto('networks').values(row).execute();
+      const project = owningProjectId();
+      await insertWithinQuota(this.#db, project, { networks: 1 }, (trx) => trx.insertInto('networks').values({ ...row, project_id: project }).execute().then(() => undefined));
     } catch (e) {
       if (String(e).includes('UNIQUE constraint failed: networks.name')) throw new HerdError('name_taken', { kind: 'network', name: row.name, field: 'name' });
       throw e;

@@ -3,6 +3,7 @@
  * reconciler makes the bridges, rules and DHCP/DNS servers match. Creating or deleting a
  * network waits for the reconciler, so the answer says whether it worked.
  */
+import { assertOwnedHere } from '../tenancy/visibility.js';
 import { randomUUID } from 'node:crypto';
 import { HerdError, type Network, type NetworkCreate } from '@herd/api';
 import type { NetworkRow } from '../store/schema.js';
@@ -38,7 +39,7 @@ export class NetworkService {
   /** All networks. */
   async list(): Promise<Network[]> {
     const nics = await this.#d.nics.all();
-    return (await this.#d.networks.list()).filter((n) => !n.deleting).map((n) => toApiNetwork(n, nics.filter((x) => x.network_id === n.id).length));
+    return (await this.#d.networks.listVisible()).filter((n) => !n.deleting).map((n) => toApiNetwork(n, nics.filter((x) => x.network_id === n.id).length));
   }
 
   /** One network. */
@@ -93,6 +94,7 @@ export class NetworkService {
   /** Deletes a network no NIC uses, removing what it has on the host. */
   async delete(ref: string): Promise<Network> {
     const row = await this.#d.networks.find(ref);
+    assertOwnedHere('network', row.name, row.project_id);
     const nics = await this.#d.nics.onNetwork(row.id);
     if (nics.length) {
       const names = [...new Set(await Promise.all(nics.map(async (n) => (await this.#d.vms.get(n.vm_id))?.name ?? n.vm_id)))];

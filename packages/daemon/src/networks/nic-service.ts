@@ -7,6 +7,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { HerdError, type Nic, type NicAdd, type NicUpdate, type Operation } from '@herd/api';
 import type { Logger } from 'pino';
+import { ownerOf, type VmOwner } from '../confine/vm-owner.js';
 import type { OperationStore } from '../operations/operation-store.js';
 import { runOperation } from '../operations/run-operation.js';
 import type { NicSpec } from '../qemu/launch-spec.js';
@@ -87,7 +88,8 @@ export class NicService {
         const live = await this.#d.live.exclusive(vm.id, async (qmp) => {
           if (!qmp) return false;
           const spec = await this.#spec(row);
-          await this.#d.taps.ensure(row, await this.#network(row));
+          // Read under the lock: the QEMU user of the VM as it runs now.
+          await this.#d.taps.ensure(row, await this.#network(row), ownerOf(await this.#d.vms.get(vm.id)));
           await hotplugNic(qmp, spec);
           return true;
         });
@@ -134,12 +136,15 @@ export class NicService {
     return this.#toApi({ ...row, security_groups: JSON.stringify(ids) }, vm);
   }
 
-  /** The NICs QEMU starts with, their taps made on their bridges. Called by the reconciler before a launch. */
-  async prepareStart(vmId: string): Promise<NicSpec[]> {
+  /**
+   * The NICs QEMU starts with, their taps made on their bridges and openable by `owner` (the
+   * user QEMU will run as, if not the daemon's). Called by the reconciler before a launch.
+   */
+  async prepareStart(vmId: string, owner: VmOwner | undefined): Promise<NicSpec[]> {
     const rows = await this.#d.nics.ofVm(vmId);
     const specs: NicSpec[] = [];
     for (const r of rows) {
-      await this.#d.taps.ensure(r, await this.#network(r));
+      await this.#d.taps.ensure(r, await this.#network(r), owner);
       specs.push(await this.#spec(r));
     }
     return specs;

@@ -4,6 +4,8 @@ import type { EventLog } from '../events/event-log.js';
 import type { Db } from '../store/open-database.js';
 import type { SecurityGroupRow, SecurityGroupRuleRow } from '../store/schema.js';
 import { isUuid } from '../util/uuid.js';
+import { owningProjectId } from '../tenancy/request-scope.js';
+import { whereVisible } from '../tenancy/visibility.js';
 
 /** Reads and writes security groups. One per daemon. */
 export class SecurityGroupRepo {
@@ -17,7 +19,7 @@ export class SecurityGroupRepo {
 
   /** The group named or identified by `ref`; throws not_found. */
   async find(ref: string): Promise<SecurityGroupRow> {
-    const q = this.#db.selectFrom('security_groups').selectAll();
+    const q = whereVisible(this.#db.selectFrom('security_groups').selectAll());
     const row = await (isUuid(ref) ? q.where('id', '=', ref.toLowerCase()) : q.where('name', '=', ref)).executeTakeFirst();
     if (!row) throw new HerdError('not_found', { kind: 'secgroup', name: ref });
     return row;
@@ -26,6 +28,11 @@ export class SecurityGroupRepo {
   /** All groups, by name. */
   async list(): Promise<SecurityGroupRow[]> {
     return this.#db.selectFrom('security_groups').selectAll().orderBy('name').execute();
+  }
+
+  /** The groups of the request's project, by name. */
+  async listVisible(): Promise<SecurityGroupRow[]> {
+    return whereVisible(this.#db.selectFrom('security_groups').selectAll()).orderBy('name').execute();
   }
 
   /** Every rule, oldest first. */
@@ -38,7 +45,7 @@ export class SecurityGroupRepo {
   /** Inserts a group; a duplicate name is name_taken. */
   async insert(row: SecurityGroupRow): Promise<void> {
     try {
-      await this.#db.insertInto('security_groups').values(row).execute();
+      await this.#db.insertInto('security_groups').values({ ...row, project_id: owningProjectId() }).execute();
     } catch (e) {
       if (String(e).includes('UNIQUE constraint failed: security_groups.name')) throw new HerdError('name_taken', { kind: 'secgroup', name: row.name, field: 'name' });
       throw e;

@@ -22,7 +22,7 @@ export class SecurityGroupService {
 
   /** All groups with their rules. */
   async list(): Promise<SecurityGroup[]> {
-    const [groups, rules, nics] = await Promise.all([this.#groups.list(), this.#groups.rules(), this.#nics.all()]);
+    const [groups, rules, nics] = await Promise.all([this.#groups.listVisible(), this.#groups.rules(), this.#nics.all()]);
     return groups.map((g) => toApi(g, rules, countNics(g.id, nics)));
   }
 

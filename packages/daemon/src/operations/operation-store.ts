@@ -2,6 +2,8 @@
  * Operations: async jobs with an id, progress, result and error, persisted so that a restarted
  * daemon finds them. Every status change is an event.
  */
+import { scopedProjectId } from '../tenancy/request-scope.js';
+import { whereVisible } from '../tenancy/visibility.js';
 import { randomUUID } from 'node:crypto';
 import { HerdError, type Operation, type OperationKind } from '@herd/api';
 import type { EventLog } from '../events/event-log.js';
@@ -49,7 +51,7 @@ export class OperationStore {
       updated_at: now,
       finished_at: null,
     };
-    await this.#db.insertInto('operations').values(row).execute();
+    await this.#db.insertInto('operations').values({ ...row, project_id: scopedProjectId() ?? null }).execute();
     const op = toApiOperation(row);
     await this.#emit(op, 'operation.created');
     return op;
@@ -85,7 +87,7 @@ export class OperationStore {
 
   /** The operation with this id, or undefined. */
   async get(id: string): Promise<Operation | undefined> {
-    const row = await this.#db.selectFrom('operations').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await whereVisible(this.#db.selectFrom('operations').selectAll().where('id', '=', id)).executeTakeFirst();
     return row && toApiOperation(row);
   }
 
@@ -96,7 +98,7 @@ export class OperationStore {
 
   /** Operations, newest first. */
   async list(filter: { status?: Operation['status']; limit?: number } = {}): Promise<Operation[]> {
-    let q = this.#db.selectFrom('operations').selectAll().orderBy('created_at', 'desc').limit(filter.limit ?? 100);
+    let q = whereVisible(this.#db.selectFrom('operations').selectAll()).orderBy('created_at', 'desc').limit(filter.limit ?? 100);
     if (filter.status) q = q.where('status', '=', filter.status);
     return (await q.execute()).map(toApiOperation);
   }

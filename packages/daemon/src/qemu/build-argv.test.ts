@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { buildArgv, InvalidLaunchSpecError } from './build-argv.js';
+import { buildArgv, InvalidLaunchSpecError, QEMU_SANDBOX } from './build-argv.js';
 import { UnsafeOptionValueError } from './escape.js';
 import type { LaunchSpec } from './launch-spec.js';
 
@@ -89,6 +89,18 @@ describe('buildArgv golden files', () => {
         disks: [{ id: 'root', path: '/pools/a,driver=raw,b.qcow2', format: 'qcow2' }],
       }),
     );
+  });
+});
+
+describe('buildArgv confinement', () => {
+  it('puts QEMU under its full seccomp sandbox, and never asks it to fork or change user (the sandbox forbids both)', () => {
+    const argv = buildArgv({ ...base, runAs: { uid: 1_000_000_007, gid: 1_000_000_007 } });
+    expect(argv[argv.indexOf('-sandbox') + 1]).toBe('on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny');
+    expect(QEMU_SANDBOX).toBe('on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny');
+    expect(argv).not.toContain('-daemonize');
+    expect(argv).not.toContain('-runas');
+    // The user is the launcher's business: argv is the same with and without it.
+    expect(argv).toEqual(buildArgv(base));
   });
 });
 

@@ -14,6 +14,27 @@ import { nicObjects, PORT_FORWARD_NIC_ID, renderNetdevOption } from './nic-objec
 /** The emulator herd runs for x86-64 guests (resolved through PATH by `run()`). */
 export const QEMU_BINARY = 'qemu-system-x86_64';
 
+/**
+ * QEMU's seccomp filter (mode 2): no obsolete syscalls, no setuid/setgid/setsid or similar, no
+ * fork/exec, no scheduler or CPU-affinity changes. A guest that escapes into QEMU stays inside it.
+ *
+ * QEMU 7.2 installs the filter while parsing options, before it daemonizes or drops privileges,
+ * so both of those are killed by it (transcript, Debian 12, QEMU 7.2.22, as root):
+ *
+ *     $ qemu-system-x86_64 ... -sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny -daemonize
+ *     Bad system call                       # exit 159 = SIGSYS: the fork of -daemonize (spawn=deny)
+ *     $ ... -sandbox on,obsolete=deny,elevateprivileges=deny,spawn=allow,resourcecontrol=deny -daemonize
+ *     (exit 1, no message)                  # the daemonized child's setsid() is refused
+ *     $ ... -sandbox <as above, spawn=deny> -runas 1000000001:1000000001
+ *     Bad system call                       # exit 159: the setgid/setuid of -runas (also with elevateprivileges=children)
+ *     $ setpriv --reuid=1000000001 --regid=1000000001 --clear-groups qemu-system-x86_64 ... -sandbox <as above>
+ *     (runs; /proc/PID/status: "Uid: 1000000001 ..." and "Seccomp: 2")
+ *
+ * So the full sandbox rules out both -daemonize and -runas: launchQemu starts QEMU in a session
+ * of its own (what -daemonize did) as the VM's user (what -runas would do) and waits for QMP.
+ */
+export const QEMU_SANDBOX = 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny';
+
 /** Thrown by {@link buildArgv} for a spec QEMU would reject or misread; the message names the field. */
 export class InvalidLaunchSpecError extends Error {
   constructor(message: string) {
@@ -64,8 +85,9 @@ export function buildArgv(spec: LaunchSpec): string[] {
     '-no-user-config',
     '-display', 'none',
     ...displayArgs(spec),
-    // QEMU outlives the daemon: it detaches once initialized (sockets listening, pidfile written).
-    '-daemonize',
+    // No -daemonize and no -runas: see QEMU_SANDBOX. launchQemu starts QEMU detached, already as
+    // the VM's own user, and waits for QMP to answer.
+    '-sandbox', QEMU_SANDBOX,
     '-pidfile', checkVerbatimValue(pidfilePath(spec.runDir)),
     '-chardev', `socket,id=qmp,path=${e(qmp)},server=on,wait=off`,
     '-mon', 'chardev=qmp,mode=control',

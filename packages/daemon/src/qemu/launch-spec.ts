@@ -86,6 +86,18 @@ export interface LaunchSpec {
   readonly display?: 'none' | 'vnc';
   /** NICs on tap devices, in the order the guest finds them (ahead of the port-forward NIC, which they coexist with). Absent or empty: none. */
   readonly nics?: readonly NicSpec[];
+  /**
+   * The VM's own user and group, which QEMU is started as (the daemon must be root); runDir and
+   * the console log are handed to it, and every file QEMU opens must already be (see confine/).
+   * Not on the command line. Absent: QEMU runs as the daemon's user.
+   */
+  readonly runAs?: RunAs;
+}
+
+/** A user and group to run a VM's QEMU as (numeric; no passwd entry needed). */
+export interface RunAs {
+  readonly uid: number;
+  readonly gid: number;
 }
 
 /** Path of the QMP control socket in a VM's runtime directory. Pure. */
@@ -101,6 +113,11 @@ export function consoleSocketPath(runDir: string): string {
 /** Path of the VNC server's socket (display `vnc`) in a VM's runtime directory; never a TCP port. Pure. */
 export function vncSocketPath(runDir: string): string {
   return join(runDir, 'vnc.sock');
+}
+
+/** Path of QEMU's stdout and stderr (opened by the daemon; QEMU only inherits the descriptor) in a VM's runtime directory. Pure. */
+export function qemuOutputPath(runDir: string): string {
+  return join(runDir, 'qemu.out');
 }
 
 /** Path of the pidfile QEMU writes (and deletes on clean exit) in a VM's runtime directory. Pure. */

@@ -1,9 +1,11 @@
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ownForVm } from '../confine/own-for-vm.js';
 import { run } from '../host/exec.js';
 import { isQemuOf, processState } from '../host/proc.js';
+import { QEMU_SANDBOX } from './build-argv.js';
 import { launchQemu, QemuAlreadyRunningError, QemuLaunchError } from './launch.js';
 import type { LaunchSpec } from './launch-spec.js';
 import { consoleSocketPath, pidfilePath, qmpSocketPath } from './launch-spec.js';
@@ -69,5 +71,34 @@ describe('launchQemu', () => {
     const { pid } = await launchQemu(s);
     pids.push(pid);
     expect(isQemuOf(pid, uuid)).toBe(true);
+  });
+
+  // Root only: QEMU is started as another user. The uids are far from any of the daemon's (RUN_UID_BASE).
+  it.skipIf(process.getuid?.() !== 0)('runs QEMU as runAs under its seccomp sandbox; a disk not handed to that user cannot be opened', async () => {
+    chmodSync(root, 0o711);
+    const runAs = { uid: 1_999_999_001, gid: 1_999_999_001 };
+    const own = join(root, 'own.qcow2');
+    const other = join(root, 'other.qcow2');
+    for (const d of [own, other]) await run('qemu-img', ['create', '-q', '-f', 'qcow2', d, '64M']);
+    await ownForVm(own, runAs);
+    chmodSync(other, 0o600);
+
+    const refused = { ...spec('refused', '00000000-0000-4000-8000-000000000004', [{ id: 'root', path: own, format: 'qcow2' }, { id: 'other', path: other, format: 'qcow2' }]), runAs };
+    const err = await launchQemu(refused).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(QemuLaunchError);
+    expect((err as QemuLaunchError).message).toContain(`Could not open '${other}': Permission denied`);
+
+    const s = { ...spec('confined', '00000000-0000-4000-8000-000000000005', [{ id: 'root', path: own, format: 'qcow2' }]), runAs };
+    const { pid } = await launchQemu(s);
+    pids.push(pid);
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    expect(status).toMatch(new RegExp(`^Uid:\\t${runAs.uid}\\t${runAs.uid}\\t${runAs.uid}\\t${runAs.uid}$`, 'm'));
+    expect(status).toMatch(/^Seccomp:\t2$/m);
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toContain(QEMU_SANDBOX);
+    // QEMU made its sockets and pidfile as that user, in a directory only it (and root) can enter.
+    expect(statSync(s.runDir)).toMatchObject({ uid: runAs.uid, mode: expect.any(Number) });
+    expect(statSync(s.runDir).mode & 0o777).toBe(0o700);
+    expect(statSync(qmpSocketPath(s.runDir)).uid).toBe(runAs.uid);
+    expect(statSync(s.consoleLog)).toMatchObject({ uid: runAs.uid });
   });
 });

@@ -65,6 +65,11 @@ export interface BackupOptions {
   readonly onProgress?: (progress: JobProgress) => void;
   /** Budget for the whole backup, creating the files included. */
   readonly timeoutMs: number;
+  /**
+   * Called with each target file once it exists and before QEMU opens it: a QEMU running as a
+   * user of its own needs it handed over (confine/own-for-vm.ts). Absent: nothing is done.
+   */
+  readonly beforeOpen?: (targetPath: string) => Promise<void>;
 }
 
 /** What one disk's backup covered. */
@@ -125,6 +130,7 @@ export async function backupDisks(qmp: QmpClient, options: BackupOptions): Promi
       const backing = d.sync === 'incremental' && d.backingPath !== undefined ? { backing: { path: d.backingPath, format: 'qcow2' as const } } : {};
       created.push(d.targetPath);
       await createVolumeFile(d.targetPath, 'qcow2', nodes[i]!.info.image['virtual-size'], backing);
+      await options.beforeOpen?.(d.targetPath);
       await command(qmp, 'blockdev-add', {
         driver: 'qcow2',
         'node-name': names(d.diskId).target,

@@ -49,6 +49,19 @@ function inNetns(command: string, args: readonly string[]): ReturnType<typeof ru
   return run('ip', ['netns', 'exec', netns, command, ...args]);
 }
 
+/** Connects to QMP once a QEMU started detached answers (within 30 s), unless it has exited. */
+async function qmpWhenUp(path: string, exited: () => boolean): Promise<QmpClient> {
+  const until = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await QmpClient.connect(path);
+    } catch (e) {
+      if (Date.now() > until || exited()) throw e;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
 /** Makes `net`'s bridge (with the .1 address) and tap, and starts busybox udhcpd on the bridge. */
 async function createNetwork(net: TestNetwork, dir: string): Promise<ChildProcess> {
   const mtu = String(net.mtu);
@@ -121,12 +134,14 @@ describe('NIC hotplug over QMP (tiny guest, TCG, own network namespace)', () => 
       nics: [lan],
     };
     mkdirSync(spec.runDir, { mode: 0o700 });
-    // -daemonize: the command returns once QEMU runs detached, still inside the namespace.
-    await inNetns(QEMU_BINARY, buildArgv(spec));
+    // QEMU's sandbox rules out -daemonize (see QEMU_SANDBOX): it runs detached inside the
+    // namespace (`ip netns exec` execs it: same pid), and is ready once QMP answers.
+    const qemu = spawn('ip', ['netns', 'exec', netns, QEMU_BINARY, ...buildArgv(spec)], { detached: true, stdio: 'ignore' });
+    qemu.unref();
+    qmp = await qmpWhenUp(qmpSocketPath(spec.runDir), () => qemu.exitCode !== null);
     pid = readPidfile(pidfilePath(spec.runDir));
     if (pid === undefined || !isQemuOf(pid, spec.uuid)) throw new Error('QEMU did not start');
     guest = await SerialConsole.connect(consoleSocketPath(spec.runDir));
-    qmp = await QmpClient.connect(qmpSocketPath(spec.runDir));
     await guest.waitFor(new RegExp(`^${GUEST_READY_LINE}\\r?$`, 'm'), 60_000);
     await guest.waitFor(/# /, 30_000);
   }, 120_000);

@@ -7,6 +7,9 @@
 import { rm } from 'node:fs/promises';
 import { HerdError } from '@herd/api';
 import type { Logger } from 'pino';
+import { shareReadOnly } from '../confine/own-for-vm.js';
+import type { RunUids } from '../confine/run-uids.js';
+import { ownerOf } from '../confine/vm-owner.js';
 import type { ConsoleHubs } from '../console/console-hub.js';
 import { isQemuOf, readPidfile } from '../host/proc.js';
 import type { ImageRepo } from '../images/image-repo.js';
@@ -40,6 +43,8 @@ export interface VmReconcilerDeps {
   readonly consoles: ConsoleHubs;
   readonly accel: HostAccel;
   readonly log: Logger;
+  /** The users VMs' QEMUs run as. */
+  readonly runUids: RunUids;
   /** Asks for another pass over a VM (the work queue's `add`). */
   readonly wake: (vmId: string) => void;
   /** Set once the health monitor exists (it needs the reconciler to end failed VMs). */
@@ -121,8 +126,12 @@ export class VmReconciler {
       if (row.cdrom_image_id && !cdrom) throw new HerdError('image_unusable', { name: row.cdrom_image_id, reason: 'the cdrom image no longer exists' });
       // A revert to a snapshot with memory starts QEMU paused and loads the saved state into it.
       const resume = row.resume_snapshot;
-      const nics = await this.#d.nics.prepareStart(row.id);
-      const spec = { ...launchSpecFor(row, image, paths, accel, paused || resume !== null, disks, cdrom?.disk_path), nics };
+      // QEMU runs as the VM's own user (a confining daemon): everything it opens is handed over first.
+      const owner = await this.#d.runUids.ownerFor(row.id);
+      await this.#d.volumes.handOver(row.id, owner);
+      if (owner) for (const f of [image.kernel_path, image.initrd_path, cdrom?.disk_path]) if (f) await shareReadOnly(f);
+      const nics = await this.#d.nics.prepareStart(row.id, owner);
+      const spec = { ...launchSpecFor(row, image, paths, accel, paused || resume !== null, disks, cdrom?.disk_path), nics, ...(owner ? { runAs: owner } : {}) };
       const launched = await launchQemu(spec);
       pid = launched.pid;
       const inst = await VmInstance.attach(row.id, launched.pid, qmpSocketPath(spec.runDir), this.#hooks(row.id));
@@ -310,6 +319,7 @@ export class VmReconciler {
     const wanted = await this.#d.volumes.diskSpecs(row.id);
     try {
       const present = new Set(await listDisks(inst.qmp));
+      if (wanted.some((d) => !present.has(d.id))) await this.#d.volumes.handOver(row.id, ownerOf(row));
       for (const d of wanted) if (!present.has(d.id)) await hotplugDisk(inst.qmp, d);
       const ids = new Set(wanted.map((d) => d.id));
       for (const id of present) if (!ids.has(id) && /^d[0-9a-f]{12}$/.test(id)) await unplugDisk(inst.qmp, id, { timeoutMs: 10_000 });

@@ -3,6 +3,7 @@
  * never processed twice at once; wake-ups that arrive while a key is queued or running collapse
  * into one more pass; failures are retried with capped exponential backoff.
  */
+import { runUnscoped } from '../tenancy/request-scope.js';
 
 /** What a reconcile pass asks for next. */
 export type ReconcileResult = { readonly kind: 'done' } | { readonly kind: 'again'; readonly afterMs: number };
@@ -52,7 +53,8 @@ export class WorkQueue {
     }
     if (this.#queued.has(key)) return;
     this.#queued.add(key);
-    queueMicrotask(() => void this.#process(key));
+    // Reconciling is not the request's work: it runs outside the request's scope and sees every project.
+    queueMicrotask(() => void runUnscoped(() => this.#process(key)));
   }
 
   /** Asks for a pass over `key` after `ms`, unless an earlier pass is already due. */

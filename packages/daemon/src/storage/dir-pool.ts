@@ -4,11 +4,16 @@
  * so a crash never leaves a half-made file under a volume's name.
  */
 import { existsSync } from 'node:fs';
-import { access, constants, mkdir, readdir, rename, rm, stat, statfs } from 'node:fs/promises';
+import { access, chmod, constants, mkdir, readdir, rename, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ensurePassable } from '../confine/own-for-vm.js';
+import { confining } from '../confine/vm-owner.js';
 import { copyImage } from './copy-image.js';
 import { createVolumeFile, imageInfo, resizeImage } from './qemu-img.js';
 import type { CopySource, NewVolume, PoolDriver, PoolSpace } from './pool-driver.js';
+
+/** A volume holds a guest's data: the daemon's alone until it is handed to its VM's QEMU (confine/own-for-vm.ts). */
+const VOLUME_MODE = 0o600;
 
 const herdFile = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(-root)?\.(qcow2|raw)(\.tmp)?$/;
 
@@ -29,6 +34,8 @@ export class DirPool implements PoolDriver {
     } catch {
       throw new Error(`directory ${this.#dir} is not writable by the daemon`);
     }
+    // Confined QEMUs open their volumes here by name (each file is its VM's alone).
+    if (confining()) await ensurePassable(this.#dir);
   }
 
   async space(): Promise<PoolSpace> {
@@ -47,6 +54,7 @@ export class DirPool implements PoolDriver {
       // herd's keys are 256 random bits: key stretching (LUKS's PBKDF, 2 s per open by default)
       // adds nothing against guessing them, and would slow every start and hot-plug.
       await createVolumeFile(tmp, v.format, v.sizeBytes, { ...(v.keyFile ? { keyFile: v.keyFile, luksIterTimeMs: 100 } : {}), ...(v.backing ? { backing: v.backing } : {}) });
+      await chmod(tmp, VOLUME_MODE);
       await rename(tmp, path);
     } catch (e) {
       await rm(tmp, { force: true });
@@ -62,6 +70,7 @@ export class DirPool implements PoolDriver {
     try {
       await copyImage(source, { path: tmp, format: v.format, ...(v.keyFile ? { keyFile: v.keyFile } : {}) }, onProgress);
       if ((await imageInfo(tmp))['virtual-size'] < v.sizeBytes) await resizeImage(tmp, v.format, v.sizeBytes, v.keyFile ? { keyFile: v.keyFile } : {});
+      await chmod(tmp, VOLUME_MODE);
       await rename(tmp, path);
     } catch (e) {
       await rm(tmp, { force: true });

@@ -6,6 +6,8 @@
  * while the vCPUs are paused, so every disk of the VM is frozen at the same instant.
  */
 import { rename, rm } from 'node:fs/promises';
+import { ownForVm, shareReadOnly } from '../confine/own-for-vm.js';
+import type { VmOwner } from '../confine/vm-owner.js';
 import { run } from '../host/exec.js';
 import { topNode } from '../qemu/qmp-nodes.js';
 import type { QmpClient } from '../qemu/qmp-client.js';
@@ -21,10 +23,12 @@ export interface FreezeTarget {
 
 /**
  * Freezes `targets` (qcow2 files of one VM). With `qmp`, the VM's QEMU is switched onto the new
- * overlays atomically (one transaction, vCPUs paused around it). On failure, every file is put
- * back as it was.
+ * overlays atomically (one transaction, vCPUs paused around it); `owner` is the user that QEMU
+ * runs as (undefined: the daemon's), which the overlays are handed to before QEMU opens them.
+ * The layers end up readable by every VM and writable by none, since linked clones read them
+ * too. On failure, every file is put back as it was.
  */
-export async function freezeIntoLayers(targets: readonly FreezeTarget[], qmp: QmpClient | undefined): Promise<void> {
+export async function freezeIntoLayers(targets: readonly FreezeTarget[], qmp: QmpClient | undefined, owner: VmOwner | undefined): Promise<void> {
   const done: FreezeTarget[] = [];
   const nodes: string[] = [];
   let paused = false;
@@ -40,6 +44,7 @@ export async function freezeIntoLayers(targets: readonly FreezeTarget[], qmp: Qm
       done.push(t);
       // -u: the layer is held open (and locked) by the running QEMU; the size is given, so qemu-img need not open it.
       await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-u', '-b', t.layerPath, '-F', 'qcow2', t.path, String(t.sizeBytes)], { timeoutMs: 30_000 });
+      await ownForVm(t.path, owner);
     }
     if (qmp) {
       const actions: { type: string; data: { node: string; overlay: string } }[] = [];
@@ -61,4 +66,7 @@ export async function freezeIntoLayers(targets: readonly FreezeTarget[], qmp: Qm
   } finally {
     if (paused) await qmp?.cont().catch(() => undefined);
   }
+  // Only now: until the switch QEMU wrote to them. It keeps its descriptors, and may reopen
+  // them read-only, which 0644 allows. Best effort: every start of a VM on a layer shares it again.
+  for (const t of targets) await shareReadOnly(t.layerPath).catch(() => undefined);
 }

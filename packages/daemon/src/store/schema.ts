@@ -50,6 +50,16 @@ export interface VmsTable {
   resume_snapshot: string | null;
   /** `vnc`: a VGA card served over VNC on a unix socket (from the next start). */
   display: 'none' | 'vnc';
+  /** The owning project (set by the repository from the request's scope). */
+  project_id?: string | null;
+  /** The uid and gid its QEMU runs as (confine/run-uids.ts); null until a root daemon first starts it. */
+  run_uid?: number | null;
+}
+
+/** The count of QEMU uids ever handed out (one row, id 1); see confine/run-uids.ts. */
+export interface RunUidsTable {
+  id: number;
+  issued: number;
 }
 
 /** Storage pools. */
@@ -86,6 +96,8 @@ export interface VolumesTable {
   encrypted: number;
   created_at: string;
   updated_at: string;
+  /** The owning project (set by the repository from the request's scope). */
+  project_id?: string | null;
 }
 
 /** Snapshots of VMs (all disks, optionally memory). */
@@ -118,6 +130,8 @@ export interface NetworksTable {
   state: 'pending' | 'ready' | 'error';
   error: string | null;
   created_at: string;
+  /** The owning project (set by the repository from the request's scope). */
+  project_id?: string | null;
 }
 
 /** NICs of VMs. */
@@ -140,6 +154,8 @@ export interface SecurityGroupsTable {
   name: string;
   description: string;
   created_at: string;
+  /** The owning project (set by the repository from the request's scope). */
+  project_id?: string | null;
 }
 
 /** Allow rules of security groups. */
@@ -164,6 +180,8 @@ export interface BackupsTable {
   parent_id: string | null;
   size_bytes: number;
   created_at: string;
+  /** The owning project (set by the repository from the request's scope). */
+  project_id?: string | null;
 }
 
 /** Images. */
@@ -182,6 +200,8 @@ export interface ImagesTable {
   actual_size: number;
   source: string;
   created_at: string;
+  /** The owning project (set by the repository from the request's scope). */
+  project_id?: string | null;
 }
 
 /** Operations: async jobs, kept so a restarted daemon finds them. */
@@ -201,6 +221,8 @@ export interface OperationsTable {
   created_at: string;
   updated_at: string;
   finished_at: string | null;
+  /** The owning project (set by the repository from the request's scope). */
+  project_id?: string | null;
 }
 
 /** The append-only event log. */
@@ -213,6 +235,8 @@ export interface EventsTable {
   target_name: string;
   message: string;
   data: string;
+  /** The owning project (set by the repository from the request's scope). */
+  project_id?: string | null;
 }
 
 /** Metrics: one row per series (metric + target); samples refer to it by id. */
@@ -304,29 +328,108 @@ export interface Database {
   nics: NicsTable;
   security_groups: SecurityGroupsTable;
   security_group_rules: SecurityGroupRulesTable;
+  projects: ProjectsTable;
+  users: UsersTable;
+  memberships: MembershipsTable;
+  tokens: TokensTable;
+  run_uids: RunUidsTable;
+  audit_log: AuditLogTable;
 }
 
+/** Projects (tenants). */
+export interface ProjectsTable {
+  id: string;
+  name: string;
+  description: string;
+  /** The quota, as JSON (ProjectLimits of @herd/api). */
+  limits: string;
+  created_at: string;
+}
+
+/** Users. */
+export interface UsersTable {
+  id: string;
+  name: string;
+  cluster_admin: number;
+  created_at: string;
+}
+
+/** A user's role in a project. */
+export interface MembershipsTable {
+  user_id: string;
+  project_id: string;
+  role: 'viewer' | 'operator' | 'admin';
+}
+
+/** API tokens; only the sha256 of the secret is kept. */
+export interface TokensTable {
+  id: string;
+  user_id: string;
+  name: string;
+  hash: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+/**
+ * The audit log: one row per state-changing request, never updated or deleted (see
+ * audit/audit-log.ts). `hash` chains each row to the one before it.
+ */
+export interface AuditLogTable {
+  seq: Generated<number>;
+  at: string;
+  user_name: string;
+  project: string | null;
+  /** The route id, e.g. `createVm`; `unknown` outside the route table. */
+  action: string;
+  method: string;
+  /** The request path, without the query string. */
+  path: string;
+  target: string | null;
+  /** JSON `{query, body}` with secrets redacted; hashed as stored. */
+  params: string;
+  status: number;
+  result: 'ok' | 'error';
+  /** The previous record's hash; 64 zeros for the first. */
+  prev_hash: string;
+  hash: string;
+}
+
+/** An audit log row. */
+export type AuditLogRow = Selectable<AuditLogTable>;
+
+/** A row of an owned table: the repository sets `project_id`, so callers that build rows leave it out. */
+type Owned<R> = Omit<R, 'project_id'> & { readonly project_id?: string | null };
+
 /** A VM row. */
-export type VmRow = Selectable<VmsTable>;
+export type VmRow = Owned<Selectable<VmsTable>>;
 /** An image row. */
-export type ImageRow = Selectable<ImagesTable>;
+export type ImageRow = Owned<Selectable<ImagesTable>>;
 /** A pool row. */
 export type PoolRow = Selectable<PoolsTable>;
 /** A volume row. */
-export type VolumeRow = Selectable<VolumesTable>;
+export type VolumeRow = Owned<Selectable<VolumesTable>>;
 /** A snapshot row. */
 export type SnapshotRow = Selectable<SnapshotsTable>;
 /** A network row. */
-export type NetworkRow = Selectable<NetworksTable>;
+export type NetworkRow = Owned<Selectable<NetworksTable>>;
 /** A NIC row. */
 export type NicRow = Selectable<NicsTable>;
 /** A security group row. */
-export type SecurityGroupRow = Selectable<SecurityGroupsTable>;
+export type SecurityGroupRow = Owned<Selectable<SecurityGroupsTable>>;
 /** A security group rule row. */
 export type SecurityGroupRuleRow = Selectable<SecurityGroupRulesTable>;
 /** A backup row. */
-export type BackupRow = Selectable<BackupsTable>;
+export type BackupRow = Owned<Selectable<BackupsTable>>;
 /** An operation row. */
-export type OperationRow = Selectable<OperationsTable>;
+export type OperationRow = Owned<Selectable<OperationsTable>>;
 /** An event row. */
-export type EventRow = Selectable<EventsTable>;
+export type EventRow = Owned<Selectable<EventsTable>>;
+/** A project row. */
+export type ProjectRow = Selectable<ProjectsTable>;
+/** A user row. */
+export type UserRow = Selectable<UsersTable>;
+/** A token row. */
+export type TokenRow = Selectable<TokensTable>;

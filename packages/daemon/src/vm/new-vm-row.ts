@@ -45,6 +45,8 @@ export function newVmRow(spec: NewVmSpec): VmRow {
     current_snapshot_id: null,
     resume_snapshot: null,
     display: 'none',
+    // Allocated at its first start by a confining daemon (confine/run-uids.ts).
+    run_uid: null,
     ...spec,
   };
 }

@@ -9,6 +9,9 @@ import type { Db } from '../store/open-database.js';
 import type { VmRow, VmsTable } from '../store/schema.js';
 import { nowIso } from '../util/time.js';
 import { isUuid } from '../util/uuid.js';
+import { owningProjectId } from '../tenancy/request-scope.js';
+import { bytesToGiB, insertWithinQuota } from '../tenancy/quota.js';
+import { whereVisible } from '../tenancy/visibility.js';
 
 /** Fields of the observed status. */
 export type VmStatusPatch = Partial<
@@ -62,7 +65,7 @@ export class VmRepo {
 
   /** The VM named or identified by `ref`; throws not_found. */
   async find(ref: string): Promise<VmRow> {
-    const q = this.#db.selectFrom('vms').selectAll();
+    const q = whereVisible(this.#db.selectFrom('vms').selectAll());
     const row = await (isUuid(ref) ? q.where('id', '=', ref.toLowerCase()) : q.where('name', '=', ref)).executeTakeFirst();
     if (!row) throw new HerdError('not_found', { kind: 'vm', name: ref });
     return row;
@@ -73,10 +76,18 @@ export class VmRepo {
     return this.#db.selectFrom('vms').selectAll().orderBy('name').execute();
   }
 
+  /** The VMs the current request's project sees (all outside a request), by name. */
+  async listVisible(): Promise<VmRow[]> {
+    return whereVisible(this.#db.selectFrom('vms').selectAll()).orderBy('name').execute();
+  }
+
   /** Inserts a new VM; a duplicate name is name_taken. */
   async insert(row: VmRow): Promise<void> {
     try {
-      await this.#db.insertInto('vms').values(row).execute();
+      const project = owningProjectId();
+      // The quota check and the insert see the same rows: concurrent creates cannot both fit.
+      const request = { vms: 1, vcpus: row.cpus, memoryMiB: row.memory_mib, diskGiB: bytesToGiB(row.disk_bytes) };
+      await insertWithinQuota(this.#db, project, request, (trx) => trx.insertInto('vms').values({ ...row, project_id: project }).execute().then(() => undefined));
     } catch (e) {
       if (String(e).includes('UNIQUE constraint failed: vms.name')) throw new HerdError('name_taken', { kind: 'VM', name: row.name });
       throw e;

@@ -66,7 +66,7 @@ export class VmService {
 
   /** All VMs. */
   async list(): Promise<Vm[]> {
-    return this.#d.view.many(await this.#d.vms.list());
+    return this.#d.view.many(await this.#d.vms.listVisible());
   }
 
   /** One VM, by id or name. */

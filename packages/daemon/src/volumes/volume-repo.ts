@@ -5,6 +5,9 @@ import type { Db } from '../store/open-database.js';
 import type { VolumeRow, VolumesTable } from '../store/schema.js';
 import { nowIso } from '../util/time.js';
 import { isUuid } from '../util/uuid.js';
+import { defaultProjectId, owningProjectId } from '../tenancy/request-scope.js';
+import { bytesToGiB, insertWithinQuota } from '../tenancy/quota.js';
+import { whereVisible } from '../tenancy/visibility.js';
 
 /** Reads and writes volume rows. One per daemon. */
 export class VolumeRepo {
@@ -18,7 +21,7 @@ export class VolumeRepo {
 
   /** The volume named or identified by `ref` (layers excluded); throws not_found. */
   async find(ref: string): Promise<VolumeRow> {
-    const q = this.#db.selectFrom('volumes').selectAll().where('role', '!=', 'layer');
+    const q = whereVisible(this.#db.selectFrom('volumes').selectAll().where('role', '!=', 'layer'));
     const row = await (isUuid(ref) ? q.where('id', '=', ref.toLowerCase()) : q.where('name', '=', ref)).executeTakeFirst();
     if (!row) throw new HerdError('not_found', { kind: 'volume', name: ref });
     return row;
@@ -34,9 +37,9 @@ export class VolumeRepo {
     return this.#db.selectFrom('volumes').selectAll().where('name', '=', name).executeTakeFirst();
   }
 
-  /** Volumes users see (no layers), by name, optionally of one pool or VM. */
+  /** Volumes users see (no layers; of the request's project), by name, optionally of one pool or VM. */
   async list(filter: { poolId?: string; vmId?: string } = {}): Promise<VolumeRow[]> {
-    let q = this.#db.selectFrom('volumes').selectAll().where('role', '!=', 'layer');
+    let q = whereVisible(this.#db.selectFrom('volumes').selectAll().where('role', '!=', 'layer'));
     if (filter.poolId) q = q.where('pool_id', '=', filter.poolId);
     if (filter.vmId) q = q.where('vm_id', '=', filter.vmId);
     return q.orderBy('name').execute();
@@ -70,7 +73,10 @@ export class VolumeRepo {
   /** Inserts a volume; a duplicate name is name_taken. `quiet` skips the event (layers). */
   async insert(row: VolumeRow, quiet = false): Promise<void> {
     try {
-      await this.#db.insertInto('volumes').values(row).execute();
+      // A VM's root disk was counted with the VM; layers are nobody's.
+      const project = row.role === 'layer' ? defaultProjectId : owningProjectId();
+      const request = row.role === 'data' ? { diskGiB: bytesToGiB(Number(row.size_bytes)) } : {};
+      await insertWithinQuota(this.#db, project, request, (trx) => trx.insertInto('volumes').values({ ...row, project_id: project }).execute().then(() => undefined));
     } catch (e) {
       if (String(e).includes('UNIQUE constraint failed: volumes.name')) throw new HerdError('name_taken', { kind: 'volume', name: row.name, field: 'name' });
       throw e;
@@ -81,6 +87,17 @@ export class VolumeRepo {
         target: { type: 'volume', id: row.id, name: row.name },
         message: `volume ${row.name} created (${row.format}, ${row.size_bytes} bytes)`,
       });
+  }
+
+  /**
+   * Records a volume's new, larger size if its project's disk quota allows it; call before the
+   * storage grows (and {@link update} the old size back if growing fails).
+   */
+  async growWithinQuota(row: VolumeRow, sizeBytes: number): Promise<void> {
+    const request = { diskGiB: bytesToGiB(sizeBytes - Number(row.size_bytes)) };
+    await insertWithinQuota(this.#db, row.project_id ?? defaultProjectId, request, (trx) =>
+      trx.updateTable('volumes').set({ size_bytes: sizeBytes, updated_at: nowIso() }).where('id', '=', row.id).execute().then(() => undefined),
+    );
   }
 
   /** Changes fields of a volume. */

@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { HerdError, formatSize, type Operation, type Volume, type VolumeAttach, type VolumeCreate, type VolumeResize } from '@herd/api';
 import type { Logger } from 'pino';
+import { disown, ownForVm, shareReadOnly } from '../confine/own-for-vm.js';
+import { ownerOf, type VmOwner } from '../confine/vm-owner.js';
 import type { ImageRepo } from '../images/image-repo.js';
 import type { OperationStore } from '../operations/operation-store.js';
 import { runOperation } from '../operations/run-operation.js';
@@ -164,10 +166,15 @@ export class VolumeService {
         await driver.growStorage?.(row.path, body.sizeBytes);
         await resizeDisk(qmp, deviceId(row), body.sizeBytes);
       } else await driver.grow(row.path, row.format, body.sizeBytes, keyFile);
-      await this.#d.volumes.update(row.id, { size_bytes: body.sizeBytes });
     };
-    if (row.vm_id) await this.#d.live.exclusive(row.vm_id, grow);
-    else await grow(undefined);
+    await this.#d.volumes.growWithinQuota(row, body.sizeBytes);
+    try {
+      if (row.vm_id) await this.#d.live.exclusive(row.vm_id, grow);
+      else await grow(undefined);
+    } catch (e) {
+      await this.#d.volumes.update(row.id, { size_bytes: current });
+      throw e;
+    }
     await this.#d.volumes.note(row, 'volume.resized', `volume ${row.name} grown from ${formatSize(current)} to ${formatSize(body.sizeBytes)}`, { from: current, to: body.sizeBytes });
     return this.get(row.id);
   }
@@ -188,6 +195,8 @@ export class VolumeService {
       try {
         const live = await this.#d.live.exclusive(vm.id, async (qmp) => {
           if (!qmp) return false;
+          // The running QEMU opens it: hand it over first (the owner is read under the lock).
+          await this.#handOver(row, ownerOf(await this.#d.vms.get(vm.id)));
           await hotplugDisk(qmp, await this.#diskSpec({ ...row, vm_id: vm.id }));
           return true;
         });
@@ -217,10 +226,40 @@ export class VolumeService {
         return true;
       });
       await this.#d.volumes.update(row.id, { vm_id: null, attach_order: 0 });
+      await this.#takeBack(row);
       await this.#d.volumes.note(row, 'volume.detached', `volume ${row.name} detached from VM ${vm?.name ?? vmId}${live ? ' (hot-unplugged)' : ''}`, { vm: vm?.name ?? vmId, live });
       return { volume: await this.get(row.id), live };
     });
     return op;
+  }
+
+  /**
+   * Hands VM `vmId`'s volumes and their key files to its QEMU's user `owner` (0600), and makes
+   * the images and base layers under them readable by every VM and writable by none. Idempotent;
+   * call before QEMU opens them (a start, a hot-plug). Does nothing without an owner.
+   */
+  async handOver(vmId: string, owner: VmOwner | undefined): Promise<void> {
+    for (const v of await this.#d.volumes.ofVm(vmId)) await this.#handOver(v, owner);
+  }
+
+  async #handOver(v: VolumeRow, owner: VmOwner | undefined): Promise<void> {
+    if (!owner) return;
+    await ownForVm(v.path, owner);
+    if (v.encrypted) await ownForVm(this.#d.paths.volumeKey(v.id), owner);
+    for (let below = await this.#below(v); below; below = await this.#below(below)) await shareReadOnly(below.path);
+  }
+
+  /** What `v` is an overlay of: its base layer (a volume), or its image's disk; undefined for neither. */
+  async #below(v: Pick<VolumeRow, 'layer_id' | 'image_id'>): Promise<(Pick<VolumeRow, 'layer_id' | 'image_id'> & { path: string }) | undefined> {
+    if (v.layer_id) return this.#d.volumes.get(v.layer_id);
+    const image = v.image_id ? await this.#d.images.get(v.image_id) : undefined;
+    return image ? { path: image.disk_path, layer_id: null, image_id: null } : undefined;
+  }
+
+  /** Takes a volume no VM uses any more (and its key file) back from the QEMU user that had it. */
+  async #takeBack(v: VolumeRow): Promise<void> {
+    await disown(v.path);
+    if (v.encrypted) await disown(this.#d.paths.volumeKey(v.id));
   }
 
   /** The disks QEMU is started with for VM `vmId`: the root disk, then data disks as attached. */
@@ -274,6 +313,7 @@ export class VolumeService {
       if (v.role === 'root') await this.destroy(v);
       else {
         await this.#d.volumes.update(v.id, { vm_id: null, attach_order: 0 });
+        await this.#takeBack(v);
         await this.#d.volumes.note(v, 'volume.detached', `volume ${v.name} detached: its VM was deleted`);
       }
     }

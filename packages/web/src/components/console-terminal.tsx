@@ -1,11 +1,15 @@
 /**
- * The serial console of a VM in the browser: xterm.js on the console WebSocket. The server
- * sends binary frames of console output (recent history first); what is typed is sent as bytes.
- * The socket reconnects when it drops while the VM is still shown. xterm.js is loaded on first
- * use, so pages without a console do not pay for it.
+ * The serial console of a VM in the browser: xterm.js on the console WebSocket. A browser
+ * cannot put the token on a WebSocket, so every connection first asks for a single-use serial
+ * console ticket that rides in the URL. The server sends binary frames of console output
+ * (recent history first); what is typed is sent as bytes. The socket reconnects (with a new
+ * ticket) when it drops while the VM is still shown. xterm.js is loaded on first use, so pages
+ * without a console do not pay for it.
  */
+import { HerdError } from '@herd/api';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { client } from '../lib/client.js';
+import { consoleSocketUrl } from '../lib/client.js';
+import { errorMessage } from '../lib/errors.js';
 
 type ConsoleStatus = 'connecting' | 'connected' | 'disconnected';
 
@@ -20,11 +24,12 @@ function terminalTheme() {
 export function ConsoleTerminal({ vm, id }: { readonly vm: string; readonly id: string }) {
   const host = useRef<HTMLDivElement>(null);
   const [status, setStatus] = useState<ConsoleStatus>('connecting');
+  const [problem, setProblem] = useState<string | undefined>(undefined);
   useEffect(() => {
     let cleanup: (() => void) | undefined;
     let cancelled = false;
     void loadXterm().then((Terminal) => {
-      if (!cancelled) cleanup = attach(Terminal, host.current!, vm, setStatus);
+      if (!cancelled) cleanup = attach(Terminal, host.current!, vm, setStatus, setProblem);
     });
     return () => {
       cancelled = true;
@@ -40,6 +45,11 @@ export function ConsoleTerminal({ vm, id }: { readonly vm: string; readonly id: 
         </span>
         <span class="muted">Click the console and type; output is the guest's ttyS0.</span>
       </div>
+      {problem && (
+        <p class="console-problem" id={`${id}-problem`}>
+          {problem}
+        </p>
+      )}
       <div class="console-screen" id={id} ref={host} aria-label={`Serial console of ${vm}`} />
     </div>
   );
@@ -52,8 +62,13 @@ async function loadXterm(): Promise<TerminalClass> {
   return mod.Terminal;
 }
 
+/** Refusals that another try would meet again: say them and stop. */
+function final(e: unknown): boolean {
+  return e instanceof HerdError && (e.code === 'forbidden' || e.code === 'not_found' || e.code === 'unauthenticated');
+}
+
 /** Opens a terminal in `el` wired to the console socket of `vm`; returns its teardown. */
-function attach(Terminal: TerminalClass, el: HTMLElement, vm: string, setStatus: (s: ConsoleStatus) => void): () => void {
+function attach(Terminal: TerminalClass, el: HTMLElement, vm: string, setStatus: (s: ConsoleStatus) => void, setProblem: (p: string | undefined) => void): () => void {
   const term = new Terminal({
     cols: 100,
     rows: 26,
@@ -69,19 +84,31 @@ function attach(Terminal: TerminalClass, el: HTMLElement, vm: string, setStatus:
   let socket: WebSocket | undefined;
   let closed = false;
   let retry: ReturnType<typeof setTimeout> | undefined;
-  const connect = () => {
+  const connect = async () => {
     setStatus('connecting');
-    const ws = new WebSocket(client.consoleUrl(vm));
+    let url: string;
+    try {
+      url = await consoleSocketUrl(vm, 'serial');
+    } catch (e) {
+      if (closed) return;
+      setStatus('disconnected');
+      setProblem(`Cannot open the serial console: ${errorMessage(e)}`);
+      if (!final(e)) retry = setTimeout(() => void connect(), 2000);
+      return;
+    }
+    if (closed) return;
+    const ws = new WebSocket(url);
     ws.binaryType = 'arraybuffer';
     ws.onopen = () => {
       setStatus('connected');
+      setProblem(undefined);
       // The server replays recent history first; start from a clean screen so it is not doubled.
       term.reset();
     };
     ws.onmessage = (m) => term.write(typeof m.data === 'string' ? m.data : new Uint8Array(m.data as ArrayBuffer));
     ws.onclose = () => {
       setStatus('disconnected');
-      if (!closed) retry = setTimeout(connect, 2000);
+      if (!closed) retry = setTimeout(() => void connect(), 2000);
     };
     socket = ws;
   };
@@ -91,7 +118,7 @@ function attach(Terminal: TerminalClass, el: HTMLElement, vm: string, setStatus:
   const binary = term.onBinary((d) => {
     if (socket?.readyState === WebSocket.OPEN) socket.send(Uint8Array.from(d, (c) => c.charCodeAt(0)));
   });
-  connect();
+  void connect();
   return () => {
     closed = true;
     if (retry) clearTimeout(retry);

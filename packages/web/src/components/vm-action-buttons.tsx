@@ -1,12 +1,14 @@
 /**
- * The action buttons of one VM. A button is enabled only when the shared predicate of
- * @herd/api allows the action in the VM's current state; ids are `vm-${name}-${action}`.
+ * The action buttons of one VM. A button shows only when the user's role allows the action,
+ * and is enabled only when the shared predicate of @herd/api allows it in the VM's current
+ * state; ids are `vm-${name}-${action}`.
  * Delete asks for a second click (`vm-${name}-delete-confirm`).
  */
 import { isActionAllowed, type Vm, type VmAction } from '@herd/api';
 import { useState } from 'preact/hooks';
 import { errorMessage } from '../lib/errors.js';
-import { actionLabels, runVmAction } from '../lib/vm-actions.js';
+import { useCan } from '../lib/use-can.js';
+import { actionLabels, actionRoutes, runVmAction } from '../lib/vm-actions.js';
 
 /** Props of {@link VmActionButtons}. */
 export interface VmActionButtonsProps {
@@ -22,6 +24,7 @@ export interface VmActionButtonsProps {
 
 /** Buttons for `actions` on `vm`. */
 export function VmActionButtons({ vm, actions, forceStop, onError, onDeleted }: VmActionButtonsProps) {
+  const can = useCan();
   const [busy, setBusy] = useState<string | undefined>(undefined);
   const [confirming, setConfirming] = useState(false);
   const run = async (action: VmAction, force = false) => {
@@ -56,8 +59,8 @@ export function VmActionButtons({ vm, actions, forceStop, onError, onDeleted }: 
   };
   return (
     <div class="actions" role="group" aria-label={`Actions for ${vm.name}`}>
-      {actions.map(button)}
-      {forceStop && (
+      {actions.filter((a) => can(actionRoutes[a])).map(button)}
+      {forceStop && can(actionRoutes.stop) && (
         <button
           type="button"
           id={`vm-${vm.name}-force-stop`}

@@ -1,5 +1,5 @@
 /** Runs a VM action through the API; the result arrives as events, so nothing is awaited beyond the request. */
-import type { Operation, VmAction } from '@herd/api';
+import type { Operation, RouteId, VmAction } from '@herd/api';
 import { client } from './client.js';
 
 /** Asks the daemon to do `action` on VM `id` (its id or name); resolves to the operation started. */
@@ -20,6 +20,16 @@ export function runVmAction(id: string, action: VmAction, options: { readonly fo
       return client.call('deleteVm', { params });
   }
 }
+
+/** The route each action calls, to ask whether the user's role allows it. */
+export const actionRoutes: Readonly<Record<VmAction, RouteId>> = {
+  start: 'startVm',
+  stop: 'stopVm',
+  restart: 'restartVm',
+  pause: 'pauseVm',
+  resume: 'resumeVm',
+  delete: 'deleteVm',
+};
 
 /** Button labels of the actions. */
 export const actionLabels: Readonly<Record<VmAction, string>> = {

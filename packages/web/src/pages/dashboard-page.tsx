@@ -4,6 +4,7 @@
  */
 import { formatSize, vmStates, type Operation } from '@herd/api';
 import { client } from '../lib/client.js';
+import { useCan } from '../lib/use-can.js';
 import { isOperationEvent, isVmEvent } from '../lib/event-filters.js';
 import { errorMessage } from '../lib/errors.js';
 import { useLive } from '../lib/use-live.js';
@@ -28,6 +29,7 @@ export function DashboardPage() {
   const host = useLive(() => client.call('getHost', { params: { id: 'local' } }), isVmEvent);
   const vms = useLive(() => client.call('listVms'), isVmEvent);
   const ops = useLive(activeOperations, isOperationEvent);
+  const can = useCan();
   const events = useLive(() => client.call('listEvents', { query: { limit: 12 } }), always);
 
   const running = (vms.data ?? []).filter((v) => v.state === 'running' || v.state === 'paused' || v.state === 'starting');
@@ -80,11 +82,13 @@ export function DashboardPage() {
               </li>
             ))}
           </ul>
-          <p>
-            <Link href="/create" class="button primary" id="dashboard-create">
-              Create VM
-            </Link>
-          </p>
+          {can('createVm') && (
+            <p>
+              <Link href="/create" class="button primary" id="dashboard-create">
+                Create VM
+              </Link>
+            </p>
+          )}
         </section>
       </div>
       <section class="card" aria-labelledby="ops-title">

@@ -2,6 +2,7 @@
 import { formatSize, type Image } from '@herd/api';
 import { useState } from 'preact/hooks';
 import { client } from '../lib/client.js';
+import { useCan } from '../lib/use-can.js';
 import { isImageEvent } from '../lib/event-filters.js';
 import { errorMessage } from '../lib/errors.js';
 import { timeAgo } from '../lib/format.js';
@@ -11,6 +12,7 @@ import { Notice } from '../components/notice.js';
 /** The images page. */
 export function ImagesPage() {
   const images = useLive(() => client.call('listImages'), isImageEvent);
+  const can = useCan();
   const [message, setMessage] = useState<{ kind: 'error' | 'info'; text: string } | undefined>(undefined);
   const [busy, setBusy] = useState(false);
   const [force, setForce] = useState(false);
@@ -40,6 +42,7 @@ export function ImagesPage() {
     <div class="page">
       <div class="page-head">
         <h1>Images</h1>
+        {can('buildImage') && (
         <div class="actions">
           <label class="inline">
             <input type="checkbox" id="image-build-force" checked={force} onChange={(e) => setForce(e.currentTarget.checked)} /> rebuild if it exists
@@ -48,6 +51,7 @@ export function ImagesPage() {
             Build tiny image
           </button>
         </div>
+        )}
       </div>
       {images.error && <Notice>{errorMessage(images.error)}</Notice>}
       {message && (
@@ -82,9 +86,11 @@ export function ImagesPage() {
                 <td>{i.usedBy.length ? i.usedBy.join(', ') : <span class="muted">none</span>}</td>
                 <td>{timeAgo(i.createdAt)}</td>
                 <td>
+                  {can('deleteImage') && (
                   <button type="button" class="danger" id={`image-${i.name}-delete`} disabled={i.usedBy.length > 0} title={i.usedBy.length ? `used by ${i.usedBy.join(', ')}` : undefined} aria-label={`Delete image ${i.name}`} onClick={() => void remove(i)}>
                     Delete
                   </button>
+                  )}
                 </td>
               </tr>
             ))}

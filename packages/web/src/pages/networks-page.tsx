@@ -6,6 +6,7 @@
  */
 import { useState } from 'preact/hooks';
 import { client } from '../lib/client.js';
+import { useCan } from '../lib/use-can.js';
 import { errorMessage } from '../lib/errors.js';
 import { isNetworkEvent, isSecgroupEvent } from '../lib/network-events.js';
 import { useLive } from '../lib/use-live.js';
@@ -23,6 +24,7 @@ export function NetworksPage() {
   const networks = useLive(() => client.call('listNetworks'), isNetworkEvent);
   const groups = useLive(() => client.call('listSecurityGroups'), isSecgroupEvent);
   const [form, setForm] = useState<'network' | 'secgroup' | undefined>(undefined);
+  const can = useCan();
   const toggle = (which: 'network' | 'secgroup') => setForm(form === which ? undefined : which);
 
   return (
@@ -30,12 +32,16 @@ export function NetworksPage() {
       <div class="page-head">
         <h1>Networks</h1>
         <div class="actions">
-          <button type="button" class="primary" id="network-create-open" aria-expanded={form === 'network'} onClick={() => toggle('network')}>
-            New network
-          </button>
-          <button type="button" id="secgroup-create-open" aria-expanded={form === 'secgroup'} onClick={() => toggle('secgroup')}>
-            New security group
-          </button>
+          {can('createNetwork') && (
+            <button type="button" class="primary" id="network-create-open" aria-expanded={form === 'network'} onClick={() => toggle('network')}>
+              New network
+            </button>
+          )}
+          {can('createSecurityGroup') && (
+            <button type="button" id="secgroup-create-open" aria-expanded={form === 'secgroup'} onClick={() => toggle('secgroup')}>
+              New security group
+            </button>
+          )}
         </div>
       </div>
       {form === 'network' && <NetworkCreateForm onClose={() => setForm(undefined)} />}

@@ -6,6 +6,7 @@
 import type { HerdEvent } from '@herd/api';
 import { useState } from 'preact/hooks';
 import { client } from '../lib/client.js';
+import { useCan } from '../lib/use-can.js';
 import { isStorageEvent } from '../lib/event-filters.js';
 import { errorMessage } from '../lib/errors.js';
 import { useLive } from '../lib/use-live.js';
@@ -25,6 +26,7 @@ export function StoragePage() {
   const volumes = useLive(() => client.call('listVolumes'), isStorageEvent);
   const vms = useLive(async () => (await client.call('listVms')).map((v) => v.name).sort(), isVmListChange);
   const [form, setForm] = useState<'pool' | 'volume' | undefined>(undefined);
+  const can = useCan();
   const error = pools.error ?? volumes.error;
 
   return (
@@ -32,12 +34,16 @@ export function StoragePage() {
       <div class="page-head">
         <h1>Storage</h1>
         <div class="actions">
-          <button type="button" class="primary" id="volume-create-open" aria-expanded={form === 'volume'} onClick={() => setForm(form === 'volume' ? undefined : 'volume')}>
-            New volume
-          </button>
-          <button type="button" id="pool-create-open" aria-expanded={form === 'pool'} onClick={() => setForm(form === 'pool' ? undefined : 'pool')}>
-            New pool
-          </button>
+          {can('createVolume') && (
+            <button type="button" class="primary" id="volume-create-open" aria-expanded={form === 'volume'} onClick={() => setForm(form === 'volume' ? undefined : 'volume')}>
+              New volume
+            </button>
+          )}
+          {can('createPool') && (
+            <button type="button" id="pool-create-open" aria-expanded={form === 'pool'} onClick={() => setForm(form === 'pool' ? undefined : 'pool')}>
+              New pool
+            </button>
+          )}
         </div>
       </div>
       {error && <Notice>{errorMessage(error)}</Notice>}

@@ -10,6 +10,7 @@ import { eventOperation, isDiskChange } from '../lib/event-filters.js';
 import { errorMessage } from '../lib/errors.js';
 import { dateTime, timeAgo } from '../lib/format.js';
 import { navigate } from '../lib/router.js';
+import { useCan } from '../lib/use-can.js';
 import { useVmEvents } from '../lib/use-vm-events.js';
 import { useLive } from '../lib/use-live.js';
 import { ConsoleTerminal } from '../components/console-terminal.js';
@@ -47,6 +48,7 @@ export function VmDetailPage({ name }: { readonly name: string }) {
   const [error, setError] = useState<string | undefined>(undefined);
   const [panel, setPanel] = useState<'clone' | 'backup' | undefined>(undefined);
   const [tab, setTab] = useState<ConsoleTab | undefined>(undefined);
+  const can = useCan();
   const toggle = (which: 'clone' | 'backup') => setPanel(panel === which ? undefined : which);
   const gone = vm.error instanceof HerdError && vm.error.code === 'not_found';
   // A VM deleted behind the UI's back loses its actions and console at once.
@@ -68,12 +70,16 @@ export function VmDetailPage({ name }: { readonly name: string }) {
           <div class="actions">
             <VmActionButtons vm={v} actions={['start', 'stop', 'restart', 'pause', 'resume', 'delete']} forceStop onError={setError} onDeleted={() => navigate('/vms')} />
             <span class="actions" role="group" aria-label={`Copies of ${name}`}>
-              <button type="button" id={`vm-${name}-clone`} aria-expanded={panel === 'clone'} onClick={() => toggle('clone')}>
-                Clone…
-              </button>
-              <button type="button" id={`vm-${name}-backup`} aria-expanded={panel === 'backup'} onClick={() => toggle('backup')}>
-                Back up…
-              </button>
+              {can('cloneVm') && (
+                <button type="button" id={`vm-${name}-clone`} aria-expanded={panel === 'clone'} onClick={() => toggle('clone')}>
+                  Clone…
+                </button>
+              )}
+              {can('createBackup') && (
+                <button type="button" id={`vm-${name}-backup`} aria-expanded={panel === 'backup'} onClick={() => toggle('backup')}>
+                  Back up…
+                </button>
+              )}
             </span>
           </div>
         )}
@@ -157,7 +163,15 @@ export function VmDetailPage({ name }: { readonly name: string }) {
               <ConsoleTabs name={name} shown={shownTab} onPick={setTab} />
             </div>
             <div role="tabpanel" id={`vm-${name}-console-panel`} aria-labelledby={`vm-${name}-tab-${shownTab}`}>
-              {shownTab === 'serial' ? <ConsoleTerminal vm={v.name} id={`vm-${name}-console`} /> : <VncConsole vm={v} id={`vm-${name}-vnc`} />}
+              {!can('createConsoleTicket') ? (
+                <p class="muted" id={`vm-${name}-console-denied`}>
+                  Your role in this project lets you see the VM, not use its consoles (that takes operator or admin).
+                </p>
+              ) : shownTab === 'serial' ? (
+                <ConsoleTerminal vm={v.name} id={`vm-${name}-console`} />
+              ) : (
+                <VncConsole vm={v} id={`vm-${name}-vnc`} />
+              )}
             </div>
           </section>
           {/* After the console, so that it stays in view at the top (xterm draws only while visible). */}

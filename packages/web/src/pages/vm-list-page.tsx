@@ -9,6 +9,7 @@ import { client } from '../lib/client.js';
 import { isVmEvent } from '../lib/event-filters.js';
 import { errorMessage } from '../lib/errors.js';
 import { runBulk } from '../lib/run-bulk.js';
+import { useCan } from '../lib/use-can.js';
 import { useLive } from '../lib/use-live.js';
 import { Link } from '../components/link.js';
 import { Notice } from '../components/notice.js';
@@ -27,6 +28,7 @@ function matches(vm: Vm, text: string, state: VmState | ''): boolean {
 /** The VM list page. */
 export function VmListPage() {
   const vms = useLive(() => client.call('listVms'), isVmEvent);
+  const can = useCan();
   const [text, setText] = useState('');
   const [state, setState] = useState<VmState | ''>('');
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
@@ -80,9 +82,11 @@ export function VmListPage() {
         <h1>
           Virtual machines <span class="muted" id="vm-count">{vms.data ? `${shown.length} of ${all.length}` : ''}</span>
         </h1>
-        <Link href="/create" class="button primary" id="vm-list-create">
-          Create VM
-        </Link>
+        {can('createVm') && (
+          <Link href="/create" class="button primary" id="vm-list-create">
+            Create VM
+          </Link>
+        )}
       </div>
       <div class="toolbar" role="search">
         <label class="inline">
@@ -104,12 +108,16 @@ export function VmListPage() {
         <span class="muted" id="vm-selected-count" aria-live="polite">
           {chosen.length} selected
         </span>
-        <button type="button" id="vm-bulk-start" disabled={!canBulk('start')} onClick={() => void bulk('start')}>
-          Start selected
-        </button>
-        <button type="button" id="vm-bulk-stop" disabled={!canBulk('stop')} onClick={() => void bulk('stop')}>
-          Stop selected
-        </button>
+        {can('startVm') && (
+          <button type="button" id="vm-bulk-start" disabled={!canBulk('start')} onClick={() => void bulk('start')}>
+            Start selected
+          </button>
+        )}
+        {can('stopVm') && (
+          <button type="button" id="vm-bulk-stop" disabled={!canBulk('stop')} onClick={() => void bulk('stop')}>
+            Stop selected
+          </button>
+        )}
       </div>
       {vms.error && <Notice>{errorMessage(vms.error)}</Notice>}
       {message && (
@@ -134,7 +142,7 @@ export function VmListPage() {
           <p class="empty" id="vm-list-empty">
             {all.length === 0 ? (
               <>
-                No VMs yet. <Link href="/create">Create one</Link>.
+                No VMs yet.{can('createVm') && <> <Link href="/create">Create one</Link>.</>}
               </>
             ) : (
               'No VM matches the search.'

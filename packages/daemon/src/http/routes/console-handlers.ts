@@ -5,7 +5,7 @@
  */
 import type { WebSocket } from 'ws';
 import type { FastifyRequest } from 'fastify';
-import type { HandlerGroup } from '../handler.js';
+import type { HandlerGroup, WebSocketRoute } from '../handler.js';
 import type { Services } from '../services.js';
 
 /** The console log route. */
@@ -17,25 +17,35 @@ export const consoleHandlers: HandlerGroup<'getVmConsole'> = (s) => ({
   },
 });
 
-/** The WebSocket side of the console route. */
-export function consoleSocket(s: Services) {
-  return async (socket: WebSocket, request: FastifyRequest): Promise<void> => {
-    const ref = (request.params as { id: string }).id;
-    let vmId: string;
-    try {
-      vmId = (await s.vms.find(ref)).id;
-    } catch (e) {
-      socket.close(4404, e instanceof Error ? e.message.slice(0, 120) : 'not found');
-      return;
-    }
-    const hub = s.consoles.get(vmId);
-    const unsubscribe = hub.subscribe((chunk) => {
-      if (socket.readyState === socket.OPEN) socket.send(chunk);
-    });
-    socket.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
-      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-      hub.write(buf);
-    });
-    socket.on('close', unsubscribe);
+/**
+ * The WebSocket side of the console route: a single-use serial console ticket is spent before
+ * the upgrade (a refusal is a plain JSON error), then the stream runs.
+ */
+export function consoleSocket(s: Services): WebSocketRoute {
+  const admitted = new WeakMap<FastifyRequest, string>();
+  return {
+    admit: async (request) => {
+      if (!request.ws) return;
+      const { id } = request.params as { id: string };
+      const { ticket } = (request.query ?? {}) as { ticket?: string };
+      admitted.set(request, (await s.vnc.spend(id, ticket, 'serial')).id);
+    },
+    handler: async (socket: WebSocket, request: FastifyRequest) => {
+      const vmId = admitted.get(request);
+      if (!vmId) return socket.close(1008, 'not admitted');
+      stream(s, socket, vmId);
+    },
   };
+}
+
+function stream(s: Services, socket: WebSocket, vmId: string): void {
+  const hub = s.consoles.get(vmId);
+  const unsubscribe = hub.subscribe((chunk) => {
+    if (socket.readyState === socket.OPEN) socket.send(chunk);
+  });
+  socket.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
+    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    hub.write(buf);
+  });
+  socket.on('close', unsubscribe);
 }

@@ -1,6 +1,7 @@
 /** `GET /events`: a JSON page of the log, or a server-sent event stream of it (all, or one VM's). */
 import { isEventOfVm, type HerdEvent } from '@herd/api';
 import type { HandlerGroup } from '../handler.js';
+import { requestScope } from '../request-scope-of.js';
 
 /** Event routes. */
 export const eventHandlers: HandlerGroup<'listEvents'> = (s) => ({
@@ -17,7 +18,10 @@ export const eventHandlers: HandlerGroup<'listEvents'> = (s) => ({
     // Subscribe before replaying so nothing falls between the replay and the live stream.
     const buffered: HerdEvent[] = [];
     let live = false;
-    const unsubscribe = s.events.subscribe((e) => {
+    // The live stream shows what the request's project may see, as the replay does.
+    const project = requestScope(request)?.project?.id;
+    const unsubscribe = s.events.subscribe((e, projectId) => {
+      if (project !== undefined && projectId !== project) return;
       if (vmId !== undefined && !isEventOfVm(e, vmId)) return;
       if (live) send(e);
       else buffered.push(e);

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { HandlerGroup } from '../handler.js';
+import { requireClusterAdmin } from '../auth-hooks.js';
 import type { Services } from '../services.js';
 
 /** The metrics routes of the route table. */
@@ -16,7 +17,9 @@ export const metricsHandlers: HandlerGroup<'queryMetrics' | 'listMetricSeries' |
 
 /** Registers `GET /metrics`, the Prometheus text exposition. */
 export function registerPrometheusRoute(app: FastifyInstance, services: Services): void {
-  app.get('/metrics', async (_request, reply) => {
+  // Every project's VMs are in it: cluster admins only (Prometheus sends a bearer token).
+  app.get('/metrics', async (request, reply) => {
+    await requireClusterAdmin(request, services);
     const { contentType, body } = await services.metrics.prometheus();
     return reply.type(contentType).send(body);
   });

@@ -12,8 +12,10 @@ import type { Services } from '../services.js';
 
 /** The ticket route, and the plain-HTTP side of the VNC route (which only says to upgrade). */
 export const vncHandlers: HandlerGroup<'createConsoleTicket' | 'getVmVnc'> = (s) => ({
-  createConsoleTicket: async ({ params }, reply) => reply.code(201).send(await s.vnc.issueTicket(params.id)),
+  createConsoleTicket: async ({ params, body }, reply) => reply.code(201).send(await s.vnc.issueTicket(params.id, body.console ?? 'vnc')),
   getVmVnc: async ({ params }) => {
+    // An unknown VM (or another project's) is 404 first, as for every other route.
+    await s.vms.find(params.id);
     throw new HerdError('websocket_required', { path: `GET /api/v1/vms/${params.id}/vnc` });
   },
 });

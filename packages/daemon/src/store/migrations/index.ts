@@ -7,6 +7,9 @@ import * as m0004 from './0004-self-healing.js';
 import * as m0005 from './0005-storage.js';
 import * as m0006 from './0006-networks.js';
 import * as m0007 from './0007-vm-display.js';
+import * as m0008 from './0008-tenancy.js';
+import * as m0009 from './0009-vm-confinement.js';
+import * as m0010 from './0010-audit.js';
 
 /** Migrations by name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
@@ -17,4 +20,7 @@ export const migrations: Record<string, Migration> = {
   '0005-storage': m0005,
   '0006-networks': m0006,
   '0007-vm-display': m0007,
+  '0008-tenancy': m0008,
+  '0009-vm-confinement': m0009,
+  '0010-audit': m0010,
 };

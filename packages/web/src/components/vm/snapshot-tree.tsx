@@ -15,6 +15,8 @@ export interface SnapshotTreeProps {
   readonly onDelete: (s: Snapshot) => void;
   /** Disables the actions while one is being asked for. */
   readonly busy: boolean;
+  /** Leaves out revert and delete (the user's role does not allow them). */
+  readonly readOnly?: boolean;
 }
 
 /** Children of each snapshot by parent name; `''` holds the roots (and orphans, whose parent is gone). */
@@ -34,7 +36,7 @@ function revertQuestion(vm: Vm, s: Snapshot): string {
 }
 
 /** The snapshot tree of `vm`. */
-export function SnapshotTree({ vm, snapshots, onRevert, onDelete, busy }: SnapshotTreeProps) {
+export function SnapshotTree({ vm, snapshots, onRevert, onDelete, busy, readOnly = false }: SnapshotTreeProps) {
   const tree = childrenOf(snapshots);
   const branch = (parent: string, depth: number) => (
     <ul class={depth === 0 ? 'snap-tree' : 'snap-children'} role={depth === 0 ? 'list' : undefined}>
@@ -52,6 +54,7 @@ export function SnapshotTree({ vm, snapshots, onRevert, onDelete, busy }: Snapsh
               {timeAgo(s.createdAt)}
             </time>
             {s.description && <span class="snap-desc">{s.description}</span>}
+            {!readOnly && (
             <span class="actions snap-actions">
               <ConfirmButton id={`snapshot-${s.name}-revert`} label="Revert" ariaLabel={`Revert ${vm.name} to snapshot ${s.name}`} question={revertQuestion(vm, s)} danger={false} disabled={busy} onConfirm={() => onRevert(s)} />
               <ConfirmButton
@@ -63,6 +66,7 @@ export function SnapshotTree({ vm, snapshots, onRevert, onDelete, busy }: Snapsh
                 onConfirm={() => onDelete(s)}
               />
             </span>
+            )}
           </div>
           {tree.has(s.name) && branch(s.name, depth + 1)}
         </li>

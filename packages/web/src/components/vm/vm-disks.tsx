@@ -9,6 +9,7 @@ import { client } from '../../lib/client.js';
 import { errorMessage } from '../../lib/errors.js';
 import { isStorageEvent } from '../../lib/event-filters.js';
 import { useFormErrors } from '../../lib/use-form-errors.js';
+import { useCan } from '../../lib/use-can.js';
 import { useLive } from '../../lib/use-live.js';
 import { isActive, useOperation } from '../../lib/use-operation.js';
 import { Field, describedBy } from '../field.js';
@@ -20,6 +21,7 @@ export function VmDisks({ vm }: { readonly vm: Vm }) {
   const free = useLive(async () => (await client.call('listVolumes')).filter((v) => v.vm === null).map((v) => v.name).sort(), isStorageEvent);
   const [opId, setOpId] = useState<string | undefined>(undefined);
   const op = useOperation(opId).data;
+  const can = useCan();
   const [rowError, setRowError] = useState<{ readonly volume: string; readonly text: string } | undefined>(undefined);
   const detach = async (d: VmDisk) => {
     setRowError(undefined);
@@ -52,7 +54,7 @@ export function VmDisks({ vm }: { readonly vm: Vm }) {
           </thead>
           <tbody>
             {vm.spec.disks.map((d) => (
-              <DiskRow key={d.volume} disk={d} busy={isActive(op)} error={rowError?.volume === d.volume ? rowError.text : undefined} onDetach={() => void detach(d)} />
+              <DiskRow key={d.volume} disk={d} busy={isActive(op)} detachable={can('detachVolume')} error={rowError?.volume === d.volume ? rowError.text : undefined} onDetach={() => void detach(d)} />
             ))}
             {vm.spec.cdrom && (
               <tr id={`vm-${vm.name}-cdrom`}>
@@ -68,13 +70,13 @@ export function VmDisks({ vm }: { readonly vm: Vm }) {
           </tbody>
         </table>
       </div>
-      <AttachVolume vm={vm} free={free.data ?? []} busy={isActive(op)} onStarted={setOpId} />
+      {can('attachVolume') && <AttachVolume vm={vm} free={free.data ?? []} busy={isActive(op)} onStarted={setOpId} />}
       <OperationStatus op={op} id={`vm-${vm.name}-disk-op`} />
     </section>
   );
 }
 
-function DiskRow({ disk: d, busy, error, onDetach }: { readonly disk: VmDisk; readonly busy: boolean; readonly error: string | undefined; readonly onDetach: () => void }) {
+function DiskRow({ disk: d, busy, detachable, error, onDetach }: { readonly disk: VmDisk; readonly busy: boolean; readonly detachable: boolean; readonly error: string | undefined; readonly onDetach: () => void }) {
   return (
     <>
       <tr id={`disk-${d.volume}-row`} data-role={d.role}>
@@ -85,7 +87,7 @@ function DiskRow({ disk: d, busy, error, onDetach }: { readonly disk: VmDisk; re
         <td>{d.role}</td>
         <td class="mono">{d.device}</td>
         <td class="c-row-actions">
-          {d.role === 'data' && (
+          {d.role === 'data' && detachable && (
             <button type="button" id={`volume-${d.volume}-detach`} disabled={busy} aria-label={`Detach volume ${d.volume}`} onClick={onDetach}>
               Detach
             </button>

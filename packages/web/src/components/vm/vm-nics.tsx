@@ -9,6 +9,7 @@ import { client } from '../../lib/client.js';
 import { errorMessage } from '../../lib/errors.js';
 import { isNetworkEvent } from '../../lib/network-events.js';
 import { useFormErrors } from '../../lib/use-form-errors.js';
+import { useCan } from '../../lib/use-can.js';
 import { useLive } from '../../lib/use-live.js';
 import { isActive, useOperation } from '../../lib/use-operation.js';
 import { Field, describedBy } from '../field.js';
@@ -23,6 +24,7 @@ export function VmNics({ vm }: { readonly vm: Vm }) {
   const networks = useLive(async () => (await client.call('listNetworks')).map((n) => n.name).sort(), isNetworkEvent);
   const [opId, setOpId] = useState<string | undefined>(undefined);
   const op = useOperation(opId).data;
+  const can = useCan();
   const [rowError, setRowError] = useState<{ readonly device: string; readonly text: string } | undefined>(undefined);
   // Daemons from before herd networks send no nics.
   const nics = vm.spec.nics ?? [];
@@ -61,19 +63,19 @@ export function VmNics({ vm }: { readonly vm: Vm }) {
             </thead>
             <tbody>
               {nics.map((n) => (
-                <NicRow key={n.device} nic={n} busy={isActive(op)} error={rowError?.device === n.device ? rowError.text : undefined} onRemove={() => void remove(n)} />
+                <NicRow key={n.device} nic={n} busy={isActive(op)} removable={can('removeVmNic')} error={rowError?.device === n.device ? rowError.text : undefined} onRemove={() => void remove(n)} />
               ))}
             </tbody>
           </table>
         </div>
       )}
-      <AddNic vm={vm} networks={networks.data ?? []} busy={isActive(op)} onStarted={setOpId} />
+      {can('addVmNic') && <AddNic vm={vm} networks={networks.data ?? []} busy={isActive(op)} onStarted={setOpId} />}
       <OperationStatus op={op} id={`vm-${vm.name}-nic-op`} />
     </section>
   );
 }
 
-function NicRow({ nic: n, busy, error, onRemove }: { readonly nic: VmNic; readonly busy: boolean; readonly error: string | undefined; readonly onRemove: () => void }) {
+function NicRow({ nic: n, busy, removable, error, onRemove }: { readonly nic: VmNic; readonly busy: boolean; readonly removable: boolean; readonly error: string | undefined; readonly onRemove: () => void }) {
   return (
     <>
       <tr id={`nic-${n.device}-row`}>
@@ -85,9 +87,11 @@ function NicRow({ nic: n, busy, error, onRemove }: { readonly nic: VmNic; readon
         <td>{n.securityGroups.length ? n.securityGroups.join(', ') : <span class="muted">none</span>}</td>
         <td class="mono">{n.device}</td>
         <td class="c-row-actions">
-          <button type="button" id={`nic-${n.device}-remove`} disabled={busy} aria-label={`Remove the NIC on ${n.network} (${n.mac})`} onClick={onRemove}>
-            Remove
-          </button>
+          {removable && (
+            <button type="button" id={`nic-${n.device}-remove`} disabled={busy} aria-label={`Remove the NIC on ${n.network} (${n.mac})`} onClick={onRemove}>
+              Remove
+            </button>
+          )}
         </td>
       </tr>
       {error && (

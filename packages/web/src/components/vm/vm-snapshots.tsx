@@ -8,6 +8,7 @@ import { useState } from 'preact/hooks';
 import { client } from '../../lib/client.js';
 import { errorMessage } from '../../lib/errors.js';
 import { useFormErrors } from '../../lib/use-form-errors.js';
+import { useCan } from '../../lib/use-can.js';
 import { useLive } from '../../lib/use-live.js';
 import { isActive, useOperation } from '../../lib/use-operation.js';
 import { Field, describedBy } from '../field.js';
@@ -29,6 +30,7 @@ export function VmSnapshots({ vm, relevant }: VmSnapshotsProps) {
   const op = useOperation(opId).data;
   const [error, setError] = useState<string | undefined>(undefined);
   const [asking, setAsking] = useState(false);
+  const can = useCan();
   // One snapshot operation at a time from here: the daemon would refuse the next while the VM is busy.
   const busy = asking || isActive(op);
   const act = async (start: () => Promise<{ readonly id: string }>) => {
@@ -57,9 +59,9 @@ export function VmSnapshots({ vm, relevant }: VmSnapshotsProps) {
         </Notice>
       )}
       <div id={`vm-${vm.name}-snapshots`}>
-        {snapshots.data?.length === 0 ? <p class="muted">No snapshots yet.</p> : <SnapshotTree vm={vm} snapshots={snapshots.data ?? []} onRevert={revert} onDelete={remove} busy={busy} />}
+        {snapshots.data?.length === 0 ? <p class="muted">No snapshots yet.</p> : <SnapshotTree vm={vm} snapshots={snapshots.data ?? []} onRevert={revert} onDelete={remove} busy={busy} readOnly={!can('revertSnapshot')} />}
       </div>
-      <SnapshotCreateForm vm={vm} busy={busy} onStarted={setOpId} />
+      {can('createSnapshot') && <SnapshotCreateForm vm={vm} busy={busy} onStarted={setOpId} />}
       <OperationStatus op={op} id={`vm-${vm.name}-snapshot-op`} />
     </section>
   );

@@ -6,8 +6,9 @@
  */
 import { HerdError, type Vm } from '@herd/api';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { client } from '../../lib/client.js';
+import { client, consoleSocketUrl } from '../../lib/client.js';
 import { errorMessage } from '../../lib/errors.js';
+import { useCan } from '../../lib/use-can.js';
 import type { VncSession } from './novnc-session.js';
 import './vnc-console.css';
 
@@ -46,12 +47,9 @@ function VncScreen({ vm, id }: { readonly vm: Vm; readonly id: string }) {
       setStatus('connecting');
       setProblem(undefined);
       try {
-        const [{ openVnc }, { ticket }] = await Promise.all([
-          import('./novnc-session.js'),
-          client.call('createConsoleTicket', { params: { id: vm.name }, body: {} }),
-        ]);
+        const [{ openVnc }, url] = await Promise.all([import('./novnc-session.js'), consoleSocketUrl(vm.name, 'vnc')]);
         if (closed) return;
-        const session = openVnc(screen.current!, client.vncUrl(vm.name, ticket), {
+        const session = openVnc(screen.current!, url, {
           onConnect: () => setStatus('connected'),
           onDisconnect: () => {
             if (rfb.current === session) rfb.current = undefined;
@@ -106,6 +104,7 @@ function VncScreen({ vm, id }: { readonly vm: Vm; readonly id: string }) {
 
 /** A VM without a display: what a VNC display is, and the switch that adds one. */
 function NoDisplay({ vm, id }: { readonly vm: Vm; readonly id: string }) {
+  const can = useCan();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>(undefined);
   const enable = async () => {
@@ -126,9 +125,11 @@ function NoDisplay({ vm, id }: { readonly vm: Vm; readonly id: string }) {
         This VM has no display: it has the serial console only. A VNC display gives it a VGA card whose screen shows here; it takes effect at the VM's next
         start.
       </p>
-      <button type="button" id={`${id}-enable`} disabled={busy} onClick={() => void enable()}>
-        Add a VNC display
-      </button>
+      {can('updateVm') && (
+        <button type="button" id={`${id}-enable`} disabled={busy} onClick={() => void enable()}>
+          Add a VNC display
+        </button>
+      )}
       {error && <p class="error-text">{error}</p>}
     </div>
   );

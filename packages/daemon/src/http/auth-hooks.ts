@@ -1,0 +1,65 @@
+/**
+ * Authentication and authorization of every API request, before validation and before any
+ * handler: the caller is found from a bearer token, root's peer credentials on the local
+ * socket, or (console WebSockets only) a console ticket; the route's declared access is
+ * checked; and the handler then runs inside the request's scope (caller and project).
+ */
+import { HerdError, projectHeader, routeAccess, type RouteId } from '@herd/api';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { runInScope, type Principal } from '../tenancy/request-scope.js';
+import { requestScope, routeIdOf, setRequestScope } from './request-scope-of.js';
+import type { Services } from './services.js';
+
+// Routes a browser opens as a WebSocket, which cannot carry a header: a ticket authenticates them.
+const ticketRoutes = new Set<RouteId>(['getVmConsole', 'getVmVnc']);
+
+/** Registers the hooks on `app`; call before the routes are added. */
+export function registerAuth(app: FastifyInstance, s: Services): void {
+  app.addHook('onRequest', async (request) => {
+    const id = routeIdOf(request);
+    if (!id || routeAccess[id].scope === 'public') return;
+    const params = (request.params ?? {}) as Record<string, string>;
+    const ticketHolder = ticketRoutes.has(id) ? ticketOf(request, s) : undefined;
+    let principal: Principal;
+    let projectRef = headerProject(request);
+    if (ticketHolder) {
+      principal = await s.auth.authenticator.principalOf(ticketHolder.userId, 'ticket');
+      if (request.headers.authorization !== undefined) {
+        const caller = await s.auth.authenticator.authenticate(credentials(request, s));
+        if (caller.userId !== principal.userId) throw new HerdError('ticket_invalid', { reason: 'was issued to another user', name: params.id ?? '' });
+      }
+      projectRef = ticketHolder.projectId;
+    } else principal = await s.auth.authenticator.authenticate(credentials(request, s));
+    setRequestScope(request, await s.auth.authorizer.authorize(id, principal, params, projectRef));
+  });
+  // After body parsing and validation, so that the scope reaches the handler (and whatever it
+  // starts) whichever way the body arrived.
+  app.addHook('preHandler', (request, _reply, done) => {
+    const scope = requestScope(request);
+    if (scope) runInScope(scope, done);
+    else done();
+  });
+}
+
+/** Answers 401 on /metrics (Prometheus) unless a cluster admin asks. */
+export async function requireClusterAdmin(request: FastifyRequest, s: Services): Promise<void> {
+  const principal = await s.auth.authenticator.authenticate(credentials(request, s));
+  if (!principal.clusterAdmin) throw new HerdError('forbidden', { who: principal.userName, action: 'read /metrics', reason: 'only cluster administrators may' });
+}
+
+function credentials(request: FastifyRequest, s: Services) {
+  const peerUid = s.auth.peerUid(request.raw.socket);
+  return { ...(request.headers.authorization !== undefined ? { authorization: request.headers.authorization } : {}), ...(peerUid !== undefined ? { peerUid } : {}) };
+}
+
+function headerProject(request: FastifyRequest): string | undefined {
+  const v = request.headers[projectHeader];
+  if (Array.isArray(v)) throw new HerdError('bad_request', { reason: `send the ${projectHeader} header once` });
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function ticketOf(request: FastifyRequest, s: Services) {
+  if (request.headers.upgrade?.toLowerCase() !== 'websocket') return undefined;
+  const ticket = (request.query as { ticket?: unknown } | undefined)?.ticket;
+  return typeof ticket === 'string' ? s.vnc.holder(ticket) : undefined;
+}

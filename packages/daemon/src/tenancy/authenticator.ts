@@ -1,0 +1,66 @@
+/**
+ * Who is calling: a bearer token, or root on the local unix socket (checked by the peer's
+ * credentials, as Incus does). Everything else is refused with `unauthenticated`.
+ */
+import { HerdError } from '@herd/api';
+import type { UserRow } from '../store/schema.js';
+import type { Principal } from './request-scope.js';
+import { secretMatches, tokenIdOf } from './token-secret.js';
+import type { UserRepo } from './user-repo.js';
+
+/** What a request shows of its caller. */
+export interface Credentials {
+  /** The Authorization header, if any. */
+  readonly authorization?: string;
+  /** The uid of the peer process when the request came over the local unix socket. */
+  readonly peerUid?: number;
+}
+
+/** The principal of root on the local socket. */
+export const rootPrincipal: Principal = { userId: null, userName: 'root', clusterAdmin: true, via: 'unix-root', roles: new Map() };
+
+/** Turns credentials into a principal. One per daemon. */
+export class Authenticator {
+  readonly #users: UserRepo;
+
+  constructor(users: UserRepo) {
+    this.#users = users;
+  }
+
+  /** The caller; throws unauthenticated when the credentials prove no one. */
+  async authenticate(c: Credentials): Promise<Principal> {
+    if (c.authorization !== undefined) {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(c.authorization);
+      if (!m) throw new HerdError('unauthenticated', { reason: 'the Authorization header is not `Bearer TOKEN`' });
+      return this.#byToken(m[1]!);
+    }
+    if (c.peerUid === 0) return rootPrincipal;
+    if (c.peerUid !== undefined) throw new HerdError('unauthenticated', { reason: `uid ${c.peerUid} on the local socket is not root and sent no token` });
+    throw new HerdError('unauthenticated', {});
+  }
+
+  /** The principal of user `userId` as they are now (for tickets issued earlier); throws when they are gone. */
+  async principalOf(userId: string | null, via: Principal['via']): Promise<Principal> {
+    if (userId === null) return { ...rootPrincipal, via };
+    const user = await this.#users.get(userId);
+    if (!user) throw new HerdError('unauthenticated', { reason: 'the user this was issued to no longer exists' });
+    return this.#principal(user, via);
+  }
+
+  async #byToken(secret: string): Promise<Principal> {
+    const id = tokenIdOf(secret);
+    const row = id ? await this.#users.token(id) : undefined;
+    if (!row || !secretMatches(secret, row.hash)) throw new HerdError('unauthenticated', { reason: 'the token is not valid' });
+    if (row.revoked_at) throw new HerdError('unauthenticated', { reason: `token '${row.name}' was revoked at ${row.revoked_at}` });
+    if (row.expires_at && Date.parse(row.expires_at) <= Date.now()) throw new HerdError('unauthenticated', { reason: `token '${row.name}' expired at ${row.expires_at}` });
+    const user = await this.#users.get(row.user_id);
+    if (!user) throw new HerdError('unauthenticated', { reason: 'the token belongs to no user' });
+    await this.#users.touchToken(row);
+    return this.#principal(user, 'token');
+  }
+
+  async #principal(user: UserRow, via: Principal['via']): Promise<Principal> {
+    const roles = await this.#users.roles(user.id);
+    return { userId: user.id, userName: user.name, clusterAdmin: user.cluster_admin === 1, via, roles: new Map(roles.map((r) => [r.projectId, r.role])) };
+  }
+}
