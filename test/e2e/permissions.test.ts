@@ -20,7 +20,7 @@ async function state() {
     const c = daemon.clientWith(daemon.token, project);
     out[project] = {
       vms: (await c.call('listVms')).map((v) => `${v.name}:${v.state}:${v.desiredState}`),
-      volumes: (await c.call('listVolumes')).map((v) => `${v.name}:${v.sizeBytes}:${v.attachedTo ?? ''}`),
+      volumes: (await c.call('listVolumes')).map((v) => `${v.name}:${v.sizeBytes}:${v.vm ?? ''}`),
       images: (await c.call('listImages')).map((i) => i.name),
       groups: (await c.call('listSecurityGroups')).map((g) => `${g.name}:${g.rules.length}`),
       snapshots: (await c.call('listSnapshots', { params: { id: project === 'alpha' ? 'a-vm' : 'b-vm' } }).catch(() => [])).map((s) => s.name),

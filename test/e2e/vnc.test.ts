@@ -3,7 +3,8 @@
  * card and a VNC server on a unix socket in its runtime directory (never a TCP port); a ticket
  * opens the WebSocket once, and through the daemon's relay the client reads QEMU's RFB greeting
  * and completes the handshake. Missing, reused, expired and wrong-VM tickets are refused with
- * JSON errors before any upgrade. Also: `GET /events?target=` lists and streams one VM's events.
+ * JSON errors before any upgrade. The serial console WebSocket takes a ticket the same way (a
+ * browser cannot send the token on it either), and a ticket opens only the console it was asked for. Also: `GET /events?target=` lists and streams one VM's events.
  */
 import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,8 +37,8 @@ afterAll(async () => {
 /** What opening the VNC WebSocket of `vm` with `query` gave: the socket, or the refusal. */
 type Opened = { ws: WebSocket } | { status: number; body: { error: { code: string; message: string } } };
 
-function openVnc(vm: string, query: string): Promise<Opened> {
-  const url = `${daemon.url.replace(/^http/, 'ws')}/api/v1/vms/${vm}/vnc${query}`;
+function openVnc(vm: string, query: string, route: 'vnc' | 'console' = 'vnc'): Promise<Opened> {
+  const url = `${daemon.url.replace(/^http/, 'ws')}/api/v1/vms/${vm}/${route}${query}`;
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
     ws.once('open', () => resolve({ ws }));
@@ -143,7 +144,7 @@ describe('the graphical console (display vnc)', () => {
 
     const again = await openVnc('screen', `?ticket=${ticket}`);
     expect(again).toMatchObject({ status: 401, body: { error: { code: 'ticket_invalid' } } });
-    expect(!('ws' in again) && again.body.error.message).toMatch(/unknown or was already used.*single use/);
+    expect(!('ws' in again) && again.body.error.message).toMatch(/unknown, has expired or was already used.*single use/);
 
     expect(await openVnc('screen', '')).toMatchObject({ status: 401, body: { error: { code: 'ticket_invalid' } } });
     expect(await openVnc('screen', '?ticket=not-a-ticket')).toMatchObject({ status: 401, body: { error: { code: 'ticket_invalid' } } });
@@ -155,7 +156,7 @@ describe('the graphical console (display vnc)', () => {
   });
 
   it('answers a plain GET of the WebSocket route with 426, and a VM without a display with 409', async () => {
-    const plain = await fetch(`${daemon.url}/api/v1/vms/screen/vnc`);
+    const plain = await fetch(`${daemon.url}/api/v1/vms/screen/vnc`, { headers: daemon.auth });
     expect(plain.status).toBe(426);
     expect(((await plain.json()) as { error: { code: string } }).error.code).toBe('websocket_required');
 
@@ -168,6 +169,27 @@ describe('the graphical console (display vnc)', () => {
     expect(updated.spec.display).toBe('vnc');
     const stopped = await daemon.client.call('createConsoleTicket', { params: { id: 'plain' }, body: {} }).catch((e: unknown) => e);
     expect((stopped as HerdError).message).toMatch(/it is stopped; start it first/);
+  });
+
+  it('opens the serial console with a serial ticket, and a ticket only opens the console it was asked for', async () => {
+    const serial = await daemon.client.call('createConsoleTicket', { params: { id: 'screen' }, body: { console: 'serial' } });
+    const opened = await openVnc('screen', `?ticket=${serial.ticket}`, 'console');
+    if (!('ws' in opened)) throw new Error(`refused: ${JSON.stringify(opened)}`);
+    try {
+      // Recent output comes first: the guest has booted, so there is some.
+      const first = await new Promise<Buffer>((resolve, reject) => {
+        opened.ws.once('message', (b: Buffer) => resolve(b));
+        setTimeout(() => reject(new Error('no console output within 10 s')), 10_000);
+      });
+      expect(first.length).toBeGreaterThan(0);
+    } finally {
+      opened.ws.close();
+    }
+    // Without a ticket, or with a graphical console's ticket, the serial console does not open (nor the other way round).
+    expect(await openVnc('screen', '', 'console')).toMatchObject({ status: 401 });
+    expect(await openVnc('screen', `?ticket=${await ticketFor('screen')}`, 'console')).toMatchObject({ status: 401, body: { error: { code: 'ticket_invalid', message: expect.stringContaining('not the serial one') } } });
+    const forSerial = await daemon.client.call('createConsoleTicket', { params: { id: 'screen' }, body: { console: 'serial' } });
+    expect(await openVnc('screen', `?ticket=${forSerial.ticket}`)).toMatchObject({ status: 401, body: { error: { code: 'ticket_invalid', message: expect.stringContaining('not the graphical one') } } });
   });
 
   it('refuses a ticket after 30 s', async () => {

@@ -6,8 +6,11 @@
  * make a volume, grow it (a shrink is refused with the API's words), hot-plug it into a running
  * guest and snapshot that guest, and see a volume made through the API appear on its own;
  * follow a VM's metrics in charts, read its own events (filtered by the daemon), and see the
- * screen of a VM with a VNC display through noVNC. The same run takes the screenshots in
- * docs/screenshots/.
+ * screen of a VM with a VNC display through noVNC. Every page needs a session: the test signs
+ * in with the cluster admin's token first; a wrong token is refused on the login page, a viewer
+ * sees VMs without their buttons, a revoked token sends the page back to the login, and the
+ * project switcher shows another project's (empty) VM list. The same run takes the screenshots
+ * in docs/screenshots/.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,8 +47,24 @@ async function go(path: string): Promise<void> {
   await page.waitForURL((u) => u.pathname === path);
 }
 
-async function shot(name: string): Promise<void> {
-  await page.screenshot({ path: join(shots, `${name}.png`) });
+async function shot(name: string, on: Page = page): Promise<void> {
+  await on.screenshot({ path: join(shots, `${name}.png`) });
+}
+
+/** A fresh browser context (its own localStorage, so no session) on `path` of the daemon. */
+async function freshPage(path = '/'): Promise<Page> {
+  const p = await browser.newPage({ viewport: { width: 1280, height: 860 }, colorScheme: 'light' });
+  p.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+  await p.goto(`${daemon.url}${path}`);
+  return p;
+}
+
+/** Signs in on `on`, which shows the login page, by pasting `token`. */
+async function signIn(on: Page, token: string): Promise<void> {
+  await on.waitForSelector('#login-token');
+  await on.fill('#login-token', token);
+  await on.click('#login-submit');
+  await on.waitForSelector('#logout');
 }
 
 beforeAll(async () => {
@@ -57,6 +76,10 @@ beforeAll(async () => {
   page = await browser.newPage({ viewport: { width: 1280, height: 860 }, colorScheme: 'light' });
   page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
   await page.goto(daemon.url);
+  // Signed out, every path shows the login page, which returns there after signing in.
+  await page.waitForURL((u) => u.pathname === '/login' && u.searchParams.get('next') === '/');
+  await signIn(page, daemon.token);
+  await page.waitForURL((u) => u.pathname === '/');
   // Set once; if the page ever reloads, the marker is gone.
   await page.evaluate(() => ((window as unknown as { herdMarker: number }).herdMarker = 42));
 }, 120_000);
@@ -80,6 +103,28 @@ describe('the web UI', () => {
     expect(((await api.json()) as { error: { code: string } }).error.code).toBe('route_not_found');
     await waitForText('#host-accel', 'TCG');
     expect(await page.textContent('#host-accel-reason')).toMatch(/kvm/i);
+    // Who is signed in, and as what, in the project shown.
+    const who = await daemon.client.call('getWhoami');
+    expect(await page.textContent('#session-user')).toContain(who.user);
+    expect(await page.textContent('#session-role')).toBe('cluster admin');
+    expect(await page.inputValue('#project-select')).toBe('default');
+  });
+
+  it('refuses a wrong token on the login page, and keeps no session', async () => {
+    const other = await freshPage('/vms');
+    try {
+      await other.waitForURL((u) => u.pathname === '/login' && u.searchParams.get('next') === '/vms');
+      await other.fill('#login-token', 'not-a-real-token');
+      await other.click('#login-submit');
+      await other.waitForSelector('#login-error');
+      expect(await other.textContent('#login-error')).toMatch(/not accepted/);
+      expect(await other.getAttribute('#login-token', 'aria-invalid')).toBe('true');
+      expect(new URL(other.url()).pathname).toBe('/login');
+      expect(await other.evaluate(() => localStorage.getItem('herd.token'))).toBeNull();
+      await shot('login', other);
+    } finally {
+      await other.close();
+    }
   });
 
   it('creates a VM through the form and shows it reach running', async () => {
@@ -329,6 +374,69 @@ describe('the web UI', () => {
     // Stopped behind the UI's back, the console says so and stops trying.
     await daemon.client.call('stopVm', { params: { id: 'gfx' }, body: { force: true }, query: { wait: true } });
     await waitForText('#vm-gfx-vnc-status', 'not available');
+    await notReloaded();
+  });
+
+  it('shows a viewer the VMs without their buttons, and signs them out when their token is revoked', async () => {
+    await daemon.client.call('createUser', { body: { name: 'vera' } });
+    await daemon.client.call('setProjectMember', { params: { id: 'default', user: 'vera' }, body: { role: 'viewer' } });
+    const token = await daemon.client.call('createToken', { params: { id: 'vera' }, body: { name: 'browser' } });
+    const viewer = await freshPage('/vms');
+    try {
+      await signIn(viewer, token.secret);
+      // Back where the login was asked for.
+      await viewer.waitForURL((u) => u.pathname === '/vms');
+      await viewer.waitForSelector('#vm-cli1-row');
+      expect(await viewer.textContent('#session-user')).toContain('vera');
+      expect(await viewer.textContent('#session-role')).toBe('viewer');
+      for (const hidden of ['#vm-cli1-start', '#vm-cli1-stop', '#vm-bulk-start', '#vm-list-create', '#nav-create']) expect(await viewer.$(hidden), hidden).toBeNull();
+      await viewer.click('#vm-cli1-link');
+      await viewer.waitForURL((u) => u.pathname === '/vms/cli1');
+      await viewer.waitForSelector('#vm-cli1-status');
+      for (const action of ['start', 'stop', 'restart', 'pause', 'resume', 'delete', 'force-stop', 'clone', 'backup']) expect(await viewer.$(`#vm-cli1-${action}`), action).toBeNull();
+      // Consoles need operator: the page says so instead of opening one.
+      await viewer.waitForSelector('#vm-cli1-console-denied');
+      await viewer.waitForSelector('#vm-cli1-snapshots');
+      expect(await viewer.$('#vm-cli1-snapshot-form')).toBeNull();
+
+      // Revoked behind the page's back: the next request is refused, and the page asks for a token.
+      await daemon.client.call('revokeToken', { params: { id: 'vera', token: token.id } });
+      await viewer.click('header nav a[href="/images"]');
+      await viewer.waitForURL((u) => u.pathname === '/login' && u.searchParams.get('next') === '/images');
+      expect(await viewer.textContent('#login-error')).toMatch(/no longer accepted/);
+      expect(await viewer.evaluate(() => localStorage.getItem('herd.token'))).toBeNull();
+    } finally {
+      await viewer.close();
+    }
+  });
+
+  it("switches to another project and shows its (empty) VM list, then back", async () => {
+    await daemon.client.call('createProject', { body: { name: 'lab', description: 'a second project', limits: { vms: 4, memoryMiB: 2048 } } });
+    await go('/vms');
+    await page.waitForSelector('#vm-cli1-row');
+    // The switcher reads the projects again on every move: lab is offered.
+    await page.waitForFunction(() => [...document.querySelector<HTMLSelectElement>('#project-select')!.options].some((o) => o.value === 'lab'));
+    await page.selectOption('#project-select', 'lab');
+    await page.waitForSelector('#vm-list-empty');
+    expect(await page.$('#vm-cli1-row')).toBeNull();
+    expect(await page.evaluate(() => localStorage.getItem('herd.project'))).toBe('lab');
+    await go('/projects');
+    await page.waitForSelector('#project-lab-current');
+    expect(await page.textContent('#project-default-vms')).toMatch(/^[1-9]\d* of no limit/);
+    await shot('projects');
+    await page.click('#project-default-use');
+    await page.waitForSelector('#project-default-current');
+    expect(await page.inputValue('#project-select')).toBe('default');
+    await go('/vms');
+    await page.waitForSelector('#vm-cli1-row');
+    await notReloaded();
+  });
+
+  it('signs out: the login page shows and the token is forgotten', async () => {
+    await page.click('#logout');
+    await page.waitForSelector('#login-token');
+    await page.waitForURL((u) => u.pathname === '/login');
+    expect(await page.evaluate(() => localStorage.getItem('herd.token'))).toBeNull();
     await notReloaded();
   });
 });

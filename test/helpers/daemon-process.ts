@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { HerdClient } from '@herd/api';
-import { relayToUnixSocket } from './unix-relay.js';
+import { relayOutOfNetns, relayToUnixSocket } from './unix-relay.js';
 import { checkingFetch } from './openapi-check.js';
 
 const repo = join(import.meta.dirname, '..', '..');
@@ -26,6 +26,7 @@ export class DaemonProcess {
   token = '';
   #child: ChildProcess | undefined;
   #relay: { url: string; close(): void } | undefined;
+  #netnsRelay: { close(): void } | undefined;
   logs: string[] = [];
 
   constructor(dataDir?: string) {
@@ -38,10 +39,14 @@ export class DaemonProcess {
    * bridges, taps, rules and DHCP servers) runs inside that network namespace, serving on a unix
    * socket that a relay in this process exposes on loopback here. Without it, the daemon runs
    * here and makes no networks (`--no-default-network`), so tests never touch the host's own.
+   * With `netns` and `tcp`, the daemon serves TCP on loopback in the namespace instead, as remote
+   * callers see it (no peer credentials: a request without a token is anonymous, not root).
    */
-  async start(extraArgs: string[] = [], options: { netns?: string } = {}): Promise<void> {
+  async start(extraArgs: string[] = [], options: { netns?: string; tcp?: boolean } = {}): Promise<void> {
     const socket = join(this.dataDir, 'api.sock');
-    const listen = options.netns ? ['--listen', `unix:${socket}`] : ['--listen', '127.0.0.1:0', '--no-default-network'];
+    const listen = options.netns
+      ? ['--listen', options.tcp ? '127.0.0.1:0' : `unix:${socket}`]
+      : ['--listen', '127.0.0.1:0', '--no-default-network'];
     const argv = [...daemonNodeFlags, daemonMain, '--data-dir', this.dataDir, ...listen, '--log-level', 'debug', ...extraArgs];
     const child = options.netns
       ? spawn('ip', ['netns', 'exec', options.netns, process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -74,6 +79,13 @@ export class DaemonProcess {
         reject(new Error(`daemon exited with ${code}: ${this.logs.join('\n').slice(-2000)}`));
       });
     });
+    if (options.netns && options.tcp) {
+      const inNetns = new URL(this.url);
+      const tcpSocket = join(this.dataDir, 'tcp.sock');
+      this.#netnsRelay?.close();
+      this.#netnsRelay = await relayOutOfNetns(options.netns, inNetns.hostname, Number(inNetns.port), tcpSocket);
+      this.url = `unix:${tcpSocket}`;
+    }
     if (this.url.startsWith('unix:')) {
       this.#relay?.close();
       this.#relay = await relayToUnixSocket(this.url.slice('unix:'.length));
@@ -117,6 +129,7 @@ export class DaemonProcess {
     } finally {
       await this.stop();
       this.#relay?.close();
+      this.#netnsRelay?.close();
       // A daemon that died (or failed to start) could not delete its VMs: end whatever still
       // runs from its data directory (QEMU, dnsmasq) before the directory goes.
       killProcessesUsing(this.dataDir);

@@ -26,12 +26,20 @@ describe('exitCodeFor', () => {
     ['qemu_failed', ExitCode.operationFailed],
     ['timeout', ExitCode.operationFailed],
     ['internal', ExitCode.internal],
+    ['unauthenticated', ExitCode.denied],
+    ['forbidden', ExitCode.denied],
+    ['ticket_invalid', ExitCode.denied],
+    ['ticket_wrong_vm', ExitCode.denied],
+    ['quota_exceeded', ExitCode.conflict],
+    ['project_not_empty', ExitCode.conflict],
+    ['project_required', ExitCode.validation],
+    ['audit_unavailable', ExitCode.unreachable],
   ] as const)('maps API error %s to %i', (code, exit) => {
     expect(exitCodeFor(new HerdError(code, {}, 'm'))).toBe(exit);
   });
 
   it('gives every catalogue code an exit code other than success or usage', () => {
-    for (const code of errorCodes) expect([1, 3, 4, 5, 7]).toContain(exitCodeFor(new HerdError(code, {}, 'm')));
+    for (const code of errorCodes) expect([1, 3, 4, 5, 6, 7, 9]).toContain(exitCodeFor(new HerdError(code, {}, 'm')));
   });
 
   it('maps CLI-side failures', () => {

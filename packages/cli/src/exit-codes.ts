@@ -17,12 +17,14 @@ export const ExitCode = {
   conflict: 4,
   /** The daemon rejected the request as invalid (HTTP 400 or 422). */
   validation: 5,
-  /** The daemon could not be reached. */
+  /** The daemon could not be reached, or cannot serve now (HTTP 503: it cannot write its audit log); try again once fixed. */
   unreachable: 6,
   /** An operation failed, or waiting for it timed out. */
   operationFailed: 7,
   /** `herd audit verify` found an edited, removed or added audit record. */
   auditBroken: 8,
+  /** No valid API token (HTTP 401), or the caller's roles do not allow the request (HTTP 403). */
+  denied: 9,
 } as const;
 
 /** One of herd's exit codes. */
@@ -33,9 +35,10 @@ const operationCodes: ReadonlySet<string> = new Set(['operation_failed', 'qemu_f
 
 /**
  * Error codes that are conflicts with the current state although their status is not 409: a
- * full pool (507) is fixed by freeing space, as a taken name is by deleting, not by asking differently.
+ * full pool (507) or a project at its quota (403) is fixed by freeing space, as a taken name is
+ * by deleting, not by asking differently or as someone else.
  */
-const stateCodes: ReadonlySet<string> = new Set(['insufficient_space']);
+const stateCodes: ReadonlySet<string> = new Set(['insufficient_space', 'quota_exceeded']);
 
 /** Maps anything thrown by a command to the exit code the process ends with. */
 export function exitCodeFor(error: unknown): ExitCode {
@@ -49,6 +52,8 @@ export function exitCodeFor(error: unknown): ExitCode {
     if (error.status === 404) return ExitCode.notFound;
     if (error.status === 409 || stateCodes.has(error.code)) return ExitCode.conflict;
     if (error.status === 400 || error.status === 422) return ExitCode.validation;
+    if (error.status === 401 || error.status === 403) return ExitCode.denied;
+    if (error.status === 503) return ExitCode.unreachable;
   }
   return ExitCode.internal;
 }

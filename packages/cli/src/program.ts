@@ -12,14 +12,17 @@ import { registerMetrics } from './commands/metrics.js';
 import { registerNetwork } from './commands/network.js';
 import { registerOp } from './commands/op.js';
 import { registerPool } from './commands/pool.js';
+import { registerProject } from './commands/project.js';
 import { registerRemote } from './commands/remote.js';
 import { registerSecgroup } from './commands/secgroup.js';
 import { registerServe } from './commands/serve.js';
 import { registerSnapshot } from './commands/snapshot.js';
 import { registerTop } from './commands/top.js';
+import { registerUser } from './commands/user.js';
 import { registerVm } from './commands/vm.js';
 import { registerVolume } from './commands/volume.js';
 import { registerWebhook } from './commands/webhook.js';
+import { registerWhoami } from './commands/whoami.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { defaultUrl } from './config/endpoint.js';
 import { outputFormats } from './output/format.js';
@@ -32,7 +35,6 @@ export function buildProgram(): Command {
     .description('herd: create, run and watch QEMU/KVM virtual machines')
     .version(version)
     .addOption(new Option('--url <url>', `URL of the herd daemon: http(s)://HOST:PORT or unix:PATH (default: the current remote, else the local socket, else ${defaultUrl})`).env('HERD_URL'))
-    .addOption(new Option('--remote <name>', 'talk to this remote of the config file instead of the current one').env('HERD_REMOTE'))
     .addOption(new Option('--token <token>', 'API token (default: the remote\'s, from `herd login`)').env('HERD_TOKEN'))
     .addOption(new Option('--project <name>', "project to act in (default: the remote's, else your default project)").env('HERD_PROJECT'))
     .addOption(new Option('-o, --output <format>', 'output format').choices(outputFormats).default('table'))
@@ -40,7 +42,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'herd: ')) })
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok, 1 internal error, 2 usage, 3 not found, 4 conflict, 5 invalid request,\n6 daemon unreachable, 7 operation failed or timed out, 8 audit log broken (herd audit verify).',
+      '\nExit codes: 0 ok, 1 internal error, 2 usage, 3 not found, 4 conflict (also a full pool or quota),\n5 invalid request, 6 daemon unreachable or unavailable, 7 operation failed or timed out,\n8 audit log broken (herd audit verify), 9 not logged in or not allowed.',
     );
   registerVm(program);
   registerImage(program);
@@ -60,6 +62,9 @@ export function buildProgram(): Command {
   registerMetrics(program);
   registerRemote(program);
   registerLogin(program);
+  registerWhoami(program);
+  registerProject(program);
+  registerUser(program);
   registerServe(program);
   return program;
 }

@@ -3,6 +3,7 @@
  * reattaches to running VMs, starts the reconciler and serves the API. Stopping the daemon
  * never stops VMs: they keep running and the next start reattaches to them.
  */
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
@@ -100,6 +101,8 @@ export interface Daemon {
   readonly url: string;
   /** The local API socket, always served. */
   readonly socketPath: string;
+  /** The file holding the first cluster admin's token, when it is still there. */
+  readonly adminTokenFile: string | undefined;
   /** Stops serving and detaches from VMs, which keep running. */
   close(): Promise<void>;
 }
@@ -221,7 +224,7 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
     await writeFile(paths.adminToken, `${firstToken}\n`, { mode: 0o600 });
     log.info({ user: 'admin', tokenFile: paths.adminToken }, "made cluster admin 'admin'; its token is in the token file");
   }
-  const auth = { authenticator: new Authenticator(users), authorizer: new Authorizer(projects), peerUid: (socket: Socket) => peerCredentials(socket)?.uid };
+  const auth = { authenticator: new Authenticator(users, process.getuid?.() ?? 0), authorizer: new Authorizer(projects), peerUid: (socket: Socket) => peerCredentials(socket)?.uid };
   const app = await buildServer(
     { version: herdVersion, vms: vmService, images: imageService, ops, events, hosts, consoles, vnc, metrics, pools, volumes, snapshots, clones, backups, networks, nics, securityGroups, tenancy, auth, audit, ...alerting.services },
     log,
@@ -248,6 +251,7 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
   return {
     url,
     socketPath: listeners.socketPath,
+    adminTokenFile: existsSync(paths.adminToken) ? paths.adminToken : undefined,
     close: async () => {
       if (closed) return;
       closed = true;
@@ -269,6 +273,9 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
 /** Runs the daemon until SIGINT/SIGTERM. */
 export async function serve(options: ServeOptions): Promise<void> {
   const daemon = await startDaemon(options);
+  // For the person at the terminal (the log lines are for machines): how to get in.
+  const how = daemon.adminTokenFile ? `; sign in to the web UI with the token in ${daemon.adminTokenFile}` : '';
+  process.stderr.write(`herd: serving ${daemon.url} and ${daemon.socketPath} (root there needs no token)${how}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => void daemon.close().then(resolve);
     process.once('SIGINT', stop);

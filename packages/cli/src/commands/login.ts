@@ -16,9 +16,9 @@ export function registerLogin(program: Command): void {
     .argument('[remote]', 'the remote (default: the current one)')
     .addHelpText('after', '\nThe token comes from --token (or HERD_TOKEN), else it is asked for at the terminal, or read from stdin when piped.')
     .action(async (name: string | undefined, _opts: unknown, cmd: Command) => {
-      const globals = cmd.optsWithGlobals<{ token?: string; remote?: string; output: OutputFormat }>();
+      const globals = cmd.optsWithGlobals<{ token?: string; output: OutputFormat }>();
       const path = configPath();
-      const target = name ?? globals.remote ?? readConfig(path).current;
+      const target = name ?? readConfig(path).current;
       if (target === undefined) throw new UsageError('there is no remote to log in to; add one with `herd remote add NAME URL` first');
       const remote = known(readConfig(path), target);
       const token = (globals.token ?? (canAsk() ? await askSecret(`token for '${target}': `) : await readStdin())).trim();

@@ -37,7 +37,9 @@ export function registerRemote(program: Command): void {
       const added: Remote = { url: url.replace(/\/+$/, ''), ...(token && { token }), ...(project && { project }), ...(ca && { ca }) };
       const current = config.current ?? name;
       writeConfig(path, { current, remotes: { ...config.remotes, [name]: added } });
-      note(`added remote '${name}'${current === name ? ', now the current remote' : ''}${token ? '' : `; log in with \`herd login ${name}\` if it needs a token`}`);
+      // On a unix socket the daemon knows the caller by uid; elsewhere it needs a token.
+      const hint = token || added.url.startsWith('unix:') ? '' : `; log in with \`herd login ${name}\` if it needs a token`;
+      note(`added remote '${name}'${current === name ? ', now the current remote' : ''}${hint}`);
     });
 
   remote

@@ -25,7 +25,6 @@ export interface EndpointFlags {
   readonly url?: string;
   readonly token?: string;
   readonly project?: string;
-  readonly remote?: string;
 }
 
 /** The daemon URL when nothing is configured and no local socket exists. */
@@ -40,24 +39,17 @@ export function localSockets(): string[] {
 }
 
 /**
- * Resolves the endpoint. `config` is read only when needed (a `--url` alone does not need it),
- * `exists` is for tests. Throws a UsageError for a `--remote` that is not configured.
+ * Resolves the endpoint. `config` is read only when needed (a `--url` does not need it);
+ * `exists` is for tests. Throws a UsageError when the config's current remote is gone.
  */
 export function resolveEndpoint(flags: EndpointFlags, config: () => CliConfig, exists: (path: string) => boolean = existsSync): Endpoint {
   const extra = { ...(flags.token !== undefined && { token: flags.token }), ...(flags.project !== undefined && { project: flags.project }) };
-  if (flags.url !== undefined && flags.remote === undefined) return { url: flags.url, ...extra };
+  if (flags.url !== undefined) return { url: flags.url, ...extra };
   const { current, remotes } = config();
-  const name = flags.remote ?? current;
-  if (name !== undefined) {
-    const remote = remotes[name];
-    if (!remote) {
-      const known = Object.keys(remotes);
-      throw new UsageError(
-        `there is no remote '${name}'${flags.remote === undefined ? ' (the current one in the config)' : ''}; ${known.length ? `known remotes: ${known.join(', ')}` : 'add one with `herd remote add NAME URL`'}`,
-      );
-    }
-    if (flags.url !== undefined) throw new UsageError('give --url or --remote, not both');
-    return { ...remote, ...extra, remote: name };
+  if (current !== undefined) {
+    const remote = remotes[current];
+    if (!remote) throw new UsageError(`the current remote '${current}' is not in the config; choose another with \`herd remote switch NAME\``);
+    return { ...remote, ...extra, remote: current };
   }
   const socket = localSockets().find((p) => exists(p));
   return { url: socket ? `unix:${socket}` : defaultUrl, ...extra };

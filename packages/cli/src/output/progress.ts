@@ -3,6 +3,7 @@
  * draws only when stderr is a TTY; otherwise it writes nothing, so that logs and pipes get only
  * the result and the errors.
  */
+import { renderMeter } from './meter.js';
 import { truncate } from './table.js';
 
 /** What the spinner shows: an operation's progress (0-100) and what it is doing now. */
@@ -60,8 +61,7 @@ export class Progress {
     let line = `${frame} ${this.#label}`;
     if (this.#bar) {
       const pct = Math.max(0, Math.min(100, Math.round(this.#state.progress)));
-      const filled = Math.round((pct / 100) * barWidth);
-      line += ` [${'█'.repeat(filled)}${'░'.repeat(barWidth - filled)}] ${String(pct).padStart(3)}%`;
+      line += ` [${renderMeter(pct / 100, barWidth)}] ${String(pct).padStart(3)}%`;
     }
     if (this.#state.message) line += `  ${this.#state.message}`;
     const width = (this.#stream.columns || 80) - 1;

@@ -75,7 +75,7 @@ export interface CliProcess {
 /** Starts `herd ARGS`; stdin and stdout are pipes, so the CLI sees no terminal. */
 export function startCli(args: readonly string[], options: RunOptions = {}): CliProcess {
   const env = { ...process.env };
-  for (const name of ['HERD_URL', 'HERD_REMOTE', 'HERD_TOKEN', 'HERD_PROJECT', 'HERD_DATA_DIR', 'HERD_LISTEN', 'HERD_SOCKET', 'HERD_ACCEL', 'HERD_LOG_LEVEL']) delete env[name];
+  for (const name of ['HERD_URL', 'HERD_TOKEN', 'HERD_PROJECT', 'HERD_DATA_DIR', 'HERD_LISTEN', 'HERD_SOCKET', 'HERD_ACCEL', 'HERD_LOG_LEVEL']) delete env[name];
   const child = spawn(process.execPath, [mainJs, ...args], {
     // No config file unless a test gives one: the developer's own remotes must not leak in.
     env: { ...env, NO_COLOR: '1', HERD_CONFIG: join(cliDir, '.test-tmp', 'no-config.json'), ...(options.url && { HERD_URL: options.url }), ...options.env },

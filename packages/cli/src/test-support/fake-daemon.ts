@@ -3,7 +3,8 @@
  * record of the requests the CLI made. It tests what the CLI does with answers, not the daemon.
  */
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { ErrorCode } from '@herd/api';
 import { errorCatalogue } from '@herd/api';
@@ -15,6 +16,13 @@ export interface FakeRequest {
   readonly path: string;
   readonly query: URLSearchParams;
   readonly body: unknown;
+  readonly headers: IncomingHttpHeaders;
+}
+
+/** Where a fake daemon listens: loopback TCP by default, or a unix socket, or HTTPS with this key and certificate. */
+export interface FakeListen {
+  readonly socketPath?: string;
+  readonly tls?: { readonly key: string; readonly cert: string };
 }
 
 /** Answers one route. */
@@ -27,24 +35,29 @@ export class FakeDaemon {
   readonly #server: Server;
   readonly #routes: Map<string, Handler>;
 
-  private constructor(server: Server, routes: Map<string, Handler>) {
+  readonly #listen: FakeListen;
+
+  private constructor(server: Server, routes: Map<string, Handler>, listen: FakeListen) {
     this.#server = server;
     this.#routes = routes;
+    this.#listen = listen;
   }
 
   /** Starts a server answering `routes`, keyed `'GET /api/v1/vms'`; other routes answer 404. */
-  static async start(routes: Readonly<Record<string, Handler>>): Promise<FakeDaemon> {
-    const server = createServer();
-    const daemon = new FakeDaemon(server, new Map(Object.entries(routes)));
+  static async start(routes: Readonly<Record<string, Handler>>, listen: FakeListen = {}): Promise<FakeDaemon> {
+    const server = listen.tls ? createHttpsServer(listen.tls) : createServer();
+    const daemon = new FakeDaemon(server, new Map(Object.entries(routes)), listen);
     server.on('request', (req, res) => void daemon.#handle(req, res));
-    server.listen(0, '127.0.0.1');
+    if (listen.socketPath) server.listen(listen.socketPath);
+    else server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     return daemon;
   }
 
   /** The base URL to give the CLI. */
   get url(): string {
-    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    if (this.#listen.socketPath) return `unix:${this.#listen.socketPath}`;
+    return `${this.#listen.tls ? 'https' : 'http'}://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
   }
 
   /** The underlying server (to attach a WebSocket server). */
@@ -74,6 +87,7 @@ export class FakeDaemon {
       path: url.pathname,
       query: url.searchParams,
       body: text ? (JSON.parse(text) as unknown) : undefined,
+      headers: req.headers,
     };
     this.requests.push(request);
     const handler = this.#routes.get(`${request.method} ${request.path}`);

@@ -1,5 +1,5 @@
 /** Sample API objects for CLI tests, shaped as the daemon returns them. */
-import type { Backup, Image, Network, Nic, Operation, Pool, SecurityGroup, Snapshot, Vm, Volume } from '@herd/api';
+import type { Backup, Image, Network, Nic, Operation, Pool, Project, SecurityGroup, Snapshot, Token, TokenCreated, User, Vm, Volume, Whoami } from '@herd/api';
 
 const t0 = '2025-01-01T00:00:00.000Z';
 
@@ -176,4 +176,60 @@ export function sampleSecgroup(overrides: Partial<SecurityGroup> = {}): Security
     createdAt: t0,
     ...overrides,
   };
+}
+
+/** Project `web`: 3 of 5 VMs, 6 of 8 vCPUs, 1.5 of 8 GiB memory, 10.5 GiB of disk and networks unlimited. */
+export function sampleProject(overrides: Partial<Project> = {}): Project {
+  return {
+    id: '9e8d7c6b-5a49-4382-a716-0f1e2d3c4b5a',
+    name: 'web',
+    description: 'the web team',
+    limits: { vms: 5, vcpus: 8, memoryMiB: 8192, diskGiB: null, networks: null },
+    usage: { vms: 3, vcpus: 6, memoryMiB: 1536, diskGiB: 10.5, networks: 1 },
+    members: [
+      { user: 'alice', role: 'admin' },
+      { user: 'bob', role: 'viewer' },
+    ],
+    createdAt: t0,
+    ...overrides,
+  };
+}
+
+/** User `alice`: admin in `web`, viewer in `db`. */
+export function sampleUser(overrides: Partial<User> = {}): User {
+  return {
+    id: '4d3c2b1a-0f9e-4d8c-b7a6-5f4e3d2c1b0a',
+    name: 'alice',
+    clusterAdmin: false,
+    roles: [
+      { project: 'web', role: 'admin' },
+      { project: 'db', role: 'viewer' },
+    ],
+    createdAt: t0,
+    ...overrides,
+  };
+}
+
+/** Token `laptop` of alice: never expires, never used, not revoked. */
+export function sampleToken(overrides: Partial<Token> = {}): Token {
+  return {
+    id: '6b5a4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d',
+    name: 'laptop',
+    user: 'alice',
+    createdAt: t0,
+    expiresAt: null,
+    lastUsedAt: null,
+    revokedAt: null,
+    ...overrides,
+  };
+}
+
+/** Token `ci` of alice just made, with its secret. */
+export function sampleTokenCreated(overrides: Partial<TokenCreated> = {}): TokenCreated {
+  return { ...sampleToken({ name: 'ci' }), secret: 'herd_s3cr3t-0123456789abcdef', ...overrides };
+}
+
+/** The cluster admin `admin`, by token. */
+export function sampleWhoami(overrides: Partial<Whoami> = {}): Whoami {
+  return { user: 'admin', clusterAdmin: true, via: 'token', roles: [], ...overrides };
 }

@@ -75,7 +75,7 @@ describe('console tickets', () => {
     const { store } = tickets();
     const { ticket } = store.issue(web, { ...holder, console: 'serial' });
     expect(store.holder(ticket)).toMatchObject({ userId: 'u1', projectId: 'p1', console: 'serial' });
-    expect(store.redeem(ticket, web, 'vnc')).toBe('wrong-vm');
+    expect(store.redeem(ticket, web, 'vnc')).toBe('wrong-console');
     expect(store.holder(ticket)).toBeUndefined();
     const again = store.issue(web, { ...holder, console: 'serial' });
     expect(store.redeem(again.ticket, web, 'serial')).toBe('ok');

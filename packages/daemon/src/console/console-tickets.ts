@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { consoleTicketSeconds } from '@herd/api';
 
 /** What redeeming a ticket found: `ok`, or why it does not open this VM's console. */
-export type TicketCheck = 'ok' | 'unknown' | 'expired' | 'wrong-vm';
+export type TicketCheck = 'ok' | 'unknown' | 'expired' | 'wrong-vm' | 'wrong-console';
 
 /** Options of {@link ConsoleTickets}; tests pass a clock. */
 export interface ConsoleTicketOptions {
@@ -76,7 +76,8 @@ export class ConsoleTickets {
     if (!issued) return 'unknown';
     this.#tickets.delete(ticket);
     if (this.#now() >= issued.expiresAt) return 'expired';
-    return issued.vmId === vmId && issued.console === console ? 'ok' : 'wrong-vm';
+    if (issued.vmId !== vmId) return 'wrong-vm';
+    return issued.console === console ? 'ok' : 'wrong-console';
   }
 
   /** Tickets outstanding (issued, not spent, not yet swept). */

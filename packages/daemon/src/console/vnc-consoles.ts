@@ -66,6 +66,8 @@ export class VncConsoles {
     if (!ticket) throw new HerdError('ticket_invalid', { reason: 'is missing (?ticket=)', name: row.name });
     const check = this.#d.tickets.redeem(ticket, row.id, console);
     if (check === 'wrong-vm') throw new HerdError('ticket_wrong_vm', { name: row.name });
+    if (check === 'wrong-console')
+      throw new HerdError('ticket_invalid', { reason: `opens the other console of this VM, not the ${console === 'vnc' ? 'graphical' : 'serial'} one; ask for one with console: ${console}`, name: row.name });
     if (check !== 'ok') throw new HerdError('ticket_invalid', { reason: check === 'expired' ? 'has expired' : 'is unknown or was already used', name: row.name });
     return row;
   }

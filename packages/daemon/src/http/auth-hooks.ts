@@ -19,7 +19,7 @@ export function registerAuth(app: FastifyInstance, s: Services): void {
     const id = routeIdOf(request);
     if (!id || routeAccess[id].scope === 'public') return;
     const params = (request.params ?? {}) as Record<string, string>;
-    const ticketHolder = ticketRoutes.has(id) ? ticketOf(request, s) : undefined;
+    const ticketHolder = ticketRoutes.has(id) ? ticketOf(request, s, params.id ?? '') : undefined;
     let principal: Principal;
     let projectRef = headerProject(request);
     if (ticketHolder) {
@@ -58,8 +58,13 @@ function headerProject(request: FastifyRequest): string | undefined {
   return v === undefined || v === '' ? undefined : v;
 }
 
-function ticketOf(request: FastifyRequest, s: Services) {
+// A console WebSocket without a token stands or falls with its ticket: a missing, spent or
+// expired one is ticket_invalid (say so, rather than "no token").
+function ticketOf(request: FastifyRequest, s: Services, vm: string) {
   if (request.headers.upgrade?.toLowerCase() !== 'websocket') return undefined;
   const ticket = (request.query as { ticket?: unknown } | undefined)?.ticket;
-  return typeof ticket === 'string' ? s.vnc.holder(ticket) : undefined;
+  const holder = typeof ticket === 'string' ? s.vnc.holder(ticket) : undefined;
+  if (holder || request.headers.authorization !== undefined) return holder;
+  if (typeof ticket !== 'string') throw new HerdError('ticket_invalid', { reason: 'is missing (?ticket=)', name: vm });
+  throw new HerdError('ticket_invalid', { reason: 'is unknown, has expired or was already used', name: vm });
 }

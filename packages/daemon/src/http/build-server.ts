@@ -34,6 +34,16 @@ type AnyHandler = (input: { params: unknown; query: unknown; body: unknown }, re
 
 const noQuery = Type.Object({}, { additionalProperties: false });
 
+/**
+ * Answers what the router refuses before any route runs (a path that is not valid
+ * percent-encoding, a path parameter over its length limit) with the catalogue's body, not
+ * Fastify's own.
+ */
+function routerError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const e = new HerdError('bad_request', { reason: error.message });
+  void reply.code(e.status).type('application/json').send(e.toBody());
+}
+
 /** Builds the Fastify app (not listening yet); `inject()` works on it for tests. */
 export async function buildServer(services: Services, logger: Logger): Promise<FastifyInstance> {
   const app = Fastify({
@@ -41,6 +51,7 @@ export async function buildServer(services: Services, logger: Logger): Promise<F
     // herd logs one line per changing request itself (onResponse below), not two per request.
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+    frameworkErrors: routerError,
   });
   app.setValidatorCompiler(validatorCompiler);
   await app.register(websocket);

@@ -1,6 +1,7 @@
 /**
  * Who is calling: a bearer token, or root on the local unix socket (checked by the peer's
- * credentials, as Incus does). Everything else is refused with `unauthenticated`.
+ * credentials, as Incus does; also the daemon's own user when it does not run as root, who owns
+ * its data anyway). Everything else is refused with `unauthenticated`.
  */
 import { HerdError } from '@herd/api';
 import type { UserRow } from '../store/schema.js';
@@ -22,9 +23,12 @@ export const rootPrincipal: Principal = { userId: null, userName: 'root', cluste
 /** Turns credentials into a principal. One per daemon. */
 export class Authenticator {
   readonly #users: UserRepo;
+  readonly #localAdmins: ReadonlySet<number>;
 
-  constructor(users: UserRepo) {
+  /** `daemonUid`: the uid the daemon runs as. */
+  constructor(users: UserRepo, daemonUid: number) {
     this.#users = users;
+    this.#localAdmins = new Set([0, daemonUid]);
   }
 
   /** The caller; throws unauthenticated when the credentials prove no one. */
@@ -34,7 +38,7 @@ export class Authenticator {
       if (!m) throw new HerdError('unauthenticated', { reason: 'the Authorization header is not `Bearer TOKEN`' });
       return this.#byToken(m[1]!);
     }
-    if (c.peerUid === 0) return rootPrincipal;
+    if (c.peerUid !== undefined && this.#localAdmins.has(c.peerUid)) return rootPrincipal;
     if (c.peerUid !== undefined) throw new HerdError('unauthenticated', { reason: `uid ${c.peerUid} on the local socket is not root and sent no token` });
     throw new HerdError('unauthenticated', {});
   }

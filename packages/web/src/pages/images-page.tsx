@@ -43,14 +43,14 @@ export function ImagesPage() {
       <div class="page-head">
         <h1>Images</h1>
         {can('buildImage') && (
-        <div class="actions">
-          <label class="inline">
-            <input type="checkbox" id="image-build-force" checked={force} onChange={(e) => setForce(e.currentTarget.checked)} /> rebuild if it exists
-          </label>
-          <button type="button" class="primary" id="image-build-tiny" disabled={busy} onClick={() => void build()}>
-            Build tiny image
-          </button>
-        </div>
+          <div class="actions">
+            <label class="inline">
+              <input type="checkbox" id="image-build-force" checked={force} onChange={(e) => setForce(e.currentTarget.checked)} /> rebuild if it exists
+            </label>
+            <button type="button" class="primary" id="image-build-tiny" disabled={busy} onClick={() => void build()}>
+              Build tiny image
+            </button>
+          </div>
         )}
       </div>
       {images.error && <Notice>{errorMessage(images.error)}</Notice>}
@@ -87,9 +87,9 @@ export function ImagesPage() {
                 <td>{timeAgo(i.createdAt)}</td>
                 <td>
                   {can('deleteImage') && (
-                  <button type="button" class="danger" id={`image-${i.name}-delete`} disabled={i.usedBy.length > 0} title={i.usedBy.length ? `used by ${i.usedBy.join(', ')}` : undefined} aria-label={`Delete image ${i.name}`} onClick={() => void remove(i)}>
-                    Delete
-                  </button>
+                    <button type="button" class="danger" id={`image-${i.name}-delete`} disabled={i.usedBy.length > 0} title={i.usedBy.length ? `used by ${i.usedBy.join(', ')}` : undefined} aria-label={`Delete image ${i.name}`} onClick={() => void remove(i)}>
+                      Delete
+                    </button>
                   )}
                 </td>
               </tr>

@@ -63,7 +63,9 @@ export function ProjectsPage({ session }: { readonly session: SignedIn }) {
                 <th>Name</th>
                 <th>Your role</th>
                 {resources.map((r) => (
-                  <th key={r.key}>{r.label}</th>
+                  <th key={r.key} class="num">
+                    {r.label}
+                  </th>
                 ))}
                 <th>
                   <span class="sr-only">Actions</span>

@@ -3,6 +3,7 @@ import type { Network } from '@herd/api';
 import { useEffect, useState } from 'preact/hooks';
 import { client } from '../../lib/client.js';
 import { errorMessage } from '../../lib/errors.js';
+import { useCan } from '../../lib/use-can.js';
 import { ConfirmButton } from '../confirm-button.js';
 
 const columns = 10;
@@ -10,6 +11,7 @@ const columns = 10;
 /** One network: row `network-${name}-row`, and its error row `network-${name}-error` when the API refused something. */
 function NetworkRow({ network: n }: { readonly network: Network }) {
   const [error, setError] = useState<string | undefined>(undefined);
+  const can = useCan();
   // A refusal (NICs still use it) is about the network as it was; it goes when its NICs change.
   useEffect(() => setError(undefined), [n.nics]);
   const remove = async () => {
@@ -42,13 +44,15 @@ function NetworkRow({ network: n }: { readonly network: Network }) {
           {n.status.error && <div class="reason error-text">{n.status.error}</div>}
         </td>
         <td class="c-row-actions">
-          <ConfirmButton
-            id={`network-${n.name}-delete`}
-            label="Delete"
-            ariaLabel={`Delete network ${n.name}`}
-            question={n.type === 'bridged' ? `Delete network ${n.name}? Bridge ${n.bridge} is left as it is.` : `Delete network ${n.name}, its bridge and its DHCP/DNS server?`}
-            onConfirm={() => void remove()}
-          />
+          {can('deleteNetwork') && (
+            <ConfirmButton
+              id={`network-${n.name}-delete`}
+              label="Delete"
+              ariaLabel={`Delete network ${n.name}`}
+              question={n.type === 'bridged' ? `Delete network ${n.name}? Bridge ${n.bridge} is left as it is.` : `Delete network ${n.name}, its bridge and its DHCP/DNS server?`}
+              onConfirm={() => void remove()}
+            />
+          )}
         </td>
       </tr>
       {error && (

@@ -8,6 +8,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { client } from '../../lib/client.js';
 import { errorMessage } from '../../lib/errors.js';
 import { describeRule, formatPorts } from '../../lib/network-form.js';
+import { useCan } from '../../lib/use-can.js';
 import { ConfirmButton } from '../confirm-button.js';
 import { Notice } from '../notice.js';
 import { RuleAddForm } from './rule-add-form.js';
@@ -15,6 +16,7 @@ import { RuleAddForm } from './rule-add-form.js';
 /** The block of `group`. */
 export function SecgroupCard({ group: g }: { readonly group: SecurityGroup }) {
   const [error, setError] = useState<string | undefined>(undefined);
+  const can = useCan();
   // A refusal is about the group as it was; it goes when its rules or NICs change.
   useEffect(() => setError(undefined), [g.nics, g.rules.length]);
   const act = async (call: () => Promise<unknown>) => {
@@ -37,7 +39,7 @@ export function SecgroupCard({ group: g }: { readonly group: SecurityGroup }) {
           {g.nics === 1 ? '1 NIC' : `${g.nics} NICs`}
         </span>
         <span class="spacer" />
-        <ConfirmButton id={`secgroup-${g.name}-delete`} label="Delete" ariaLabel={`Delete security group ${g.name}`} question={`Delete security group ${g.name} and its rules?`} onConfirm={() => void removeGroup()} />
+        {can('deleteSecurityGroup') && <ConfirmButton id={`secgroup-${g.name}-delete`} label="Delete" ariaLabel={`Delete security group ${g.name}`} question={`Delete security group ${g.name} and its rules?`} onConfirm={() => void removeGroup()} />}
       </div>
       {error && (
         <Notice id={`secgroup-${g.name}-error`} onDismiss={() => setError(undefined)}>
@@ -70,9 +72,11 @@ export function SecgroupCard({ group: g }: { readonly group: SecurityGroup }) {
                   <td class="mono">{formatPorts(r)}</td>
                   <td class="mono">{r.remoteCidr ?? 'anywhere'}</td>
                   <td class="c-row-actions">
-                    <button type="button" id={`rule-${r.id}-remove`} aria-label={`Remove rule ${describeRule(r)} from ${g.name}`} onClick={() => void removeRule(r)}>
-                      Remove
-                    </button>
+                    {can('removeSecurityGroupRule') && (
+                      <button type="button" id={`rule-${r.id}-remove`} aria-label={`Remove rule ${describeRule(r)} from ${g.name}`} onClick={() => void removeRule(r)}>
+                        Remove
+                      </button>
+                    )}
                   </td>
                 </tr>
               ))}
@@ -80,7 +84,7 @@ export function SecgroupCard({ group: g }: { readonly group: SecurityGroup }) {
           </table>
         </div>
       )}
-      <RuleAddForm group={g} />
+      {can('addSecurityGroupRule') && <RuleAddForm group={g} />}
     </section>
   );
 }

@@ -3,6 +3,7 @@ import { formatSize, type Pool } from '@herd/api';
 import { useEffect, useState } from 'preact/hooks';
 import { client } from '../../lib/client.js';
 import { errorMessage } from '../../lib/errors.js';
+import { useCan } from '../../lib/use-can.js';
 import { ConfirmButton } from '../confirm-button.js';
 import { UsageBar } from '../usage-bar.js';
 
@@ -13,6 +14,7 @@ function location(p: Pool): string {
 /** One pool: row `pool-${name}-row`, and its error row `pool-${name}-error` when the API refused something. */
 function PoolRow({ pool }: { readonly pool: Pool }) {
   const [error, setError] = useState<string | undefined>(undefined);
+  const can = useCan();
   // A refusal (still holds volumes) is about the pool as it was; it goes when its volumes change.
   useEffect(() => setError(undefined), [pool.volumes]);
   const remove = async () => {
@@ -48,13 +50,15 @@ function PoolRow({ pool }: { readonly pool: Pool }) {
           {pool.volumes}
         </td>
         <td class="c-row-actions">
-          <ConfirmButton
-            id={`pool-${pool.name}-delete`}
-            label="Delete"
-            ariaLabel={`Delete pool ${pool.name}`}
-            question={`Forget pool ${pool.name}? Its ${pool.type === 'dir' ? 'directory' : 'thin pool'} is left as it is.`}
-            onConfirm={() => void remove()}
-          />
+          {can('deletePool') && (
+            <ConfirmButton
+              id={`pool-${pool.name}-delete`}
+              label="Delete"
+              ariaLabel={`Delete pool ${pool.name}`}
+              question={`Forget pool ${pool.name}? Its ${pool.type === 'dir' ? 'directory' : 'thin pool'} is left as it is.`}
+              onConfirm={() => void remove()}
+            />
+          )}
         </td>
       </tr>
       {error && (

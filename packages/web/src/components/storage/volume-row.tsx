@@ -10,6 +10,7 @@ import { useState } from 'preact/hooks';
 import { client } from '../../lib/client.js';
 import { errorMessage } from '../../lib/errors.js';
 import { fromBytes, toBytes, type SizeUnit } from '../../lib/size-units.js';
+import { useCan } from '../../lib/use-can.js';
 import { useFormErrors } from '../../lib/use-form-errors.js';
 import { isActive, useOperation } from '../../lib/use-operation.js';
 import { ConfirmButton } from '../confirm-button.js';
@@ -36,6 +37,7 @@ export function VolumeRow({ volume: v, vms }: VolumeRowProps) {
   const [opId, setOpId] = useState<string | undefined>(undefined);
   const op = useOperation(opId).data;
   const [asking, setAsking] = useState(false);
+  const can = useCan();
   // No second action while a request or an attach/detach of this volume is under way.
   const busy = asking || isActive(op);
 
@@ -73,7 +75,7 @@ export function VolumeRow({ volume: v, vms }: VolumeRowProps) {
         <td>{v.encrypted ? <span class="badge tag">LUKS</span> : <span class="muted">no</span>}</td>
         <td class="c-row-actions">
           <div class="actions">
-            {v.vm ? (
+            {!can('attachVolume') ? null : v.vm ? (
               <button
                 type="button"
                 id={`${id}-detach`}
@@ -89,17 +91,21 @@ export function VolumeRow({ volume: v, vms }: VolumeRowProps) {
                 Attach…
               </button>
             )}
-            <button type="button" id={`${id}-resize`} disabled={busy} aria-expanded={panel === 'resize'} aria-label={`Resize volume ${v.name}`} onClick={() => open('resize')}>
-              Resize…
-            </button>
-            <ConfirmButton
-              id={`${id}-delete`}
-              label="Delete"
-              ariaLabel={`Delete volume ${v.name}`}
-              question={`Delete ${v.name} and its data?`}
-              disabled={busy || v.vm !== null}
-              onConfirm={() => void remove()}
-            />
+            {can('resizeVolume') && (
+              <button type="button" id={`${id}-resize`} disabled={busy} aria-expanded={panel === 'resize'} aria-label={`Resize volume ${v.name}`} onClick={() => open('resize')}>
+                Resize…
+              </button>
+            )}
+            {can('deleteVolume') && (
+              <ConfirmButton
+                id={`${id}-delete`}
+                label="Delete"
+                ariaLabel={`Delete volume ${v.name}`}
+                question={`Delete ${v.name} and its data?`}
+                disabled={busy || v.vm !== null}
+                onConfirm={() => void remove()}
+              />
+            )}
           </div>
         </td>
       </tr>

@@ -55,17 +55,17 @@ export function SnapshotTree({ vm, snapshots, onRevert, onDelete, busy, readOnly
             </time>
             {s.description && <span class="snap-desc">{s.description}</span>}
             {!readOnly && (
-            <span class="actions snap-actions">
-              <ConfirmButton id={`snapshot-${s.name}-revert`} label="Revert" ariaLabel={`Revert ${vm.name} to snapshot ${s.name}`} question={revertQuestion(vm, s)} danger={false} disabled={busy} onConfirm={() => onRevert(s)} />
-              <ConfirmButton
-                id={`snapshot-${s.name}-delete`}
-                label="Delete"
-                ariaLabel={`Delete snapshot ${s.name}`}
-                question={`Delete snapshot ${s.name}? Snapshots taken on top of it keep their own state.`}
-                disabled={busy}
-                onConfirm={() => onDelete(s)}
-              />
-            </span>
+              <span class="actions snap-actions">
+                <ConfirmButton id={`snapshot-${s.name}-revert`} label="Revert" ariaLabel={`Revert ${vm.name} to snapshot ${s.name}`} question={revertQuestion(vm, s)} danger={false} disabled={busy} onConfirm={() => onRevert(s)} />
+                <ConfirmButton
+                  id={`snapshot-${s.name}-delete`}
+                  label="Delete"
+                  ariaLabel={`Delete snapshot ${s.name}`}
+                  question={`Delete snapshot ${s.name}? Snapshots taken on top of it keep their own state.`}
+                  disabled={busy}
+                  onConfirm={() => onDelete(s)}
+                />
+              </span>
             )}
           </div>
           {tree.has(s.name) && branch(s.name, depth + 1)}
