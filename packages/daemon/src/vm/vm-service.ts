@@ -271,5 +271,8 @@ function checkPortForwards(forwards: readonly PortForward[]): void {
     if (seen.has(f.hostPort))
       throw new HerdError('validation_failed', { field: 'portForwards', reason: `host port ${f.hostPort} is forwarded twice; each host port can go to one guest port` });
     seen.add(f.hostPort);
+    // QEMU runs unprivileged (its own uid, seccomp): it cannot bind privileged ports.
+    if (f.hostPort < 1024)
+      throw new HerdError('validation_failed', { field: 'portForwards', reason: `host port ${f.hostPort} is below 1024, which QEMU, running unprivileged, cannot bind; use a port from 1024 up` });
   }
 }
