@@ -69,6 +69,11 @@ function sendOnce(base: string, req: RawRequest, timeoutMs: number, reuse: boole
       const chunks: Buffer[] = [];
       res.on('data', (b: Buffer) => chunks.push(b));
       res.on('end', () => done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+      // A connection closed in the middle of the answer.
+      res.on('error', (e: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        reject(Object.assign(e, { code: e.code ?? 'ECONNRESET' }));
+      });
     });
     r.end(req.body);
   });

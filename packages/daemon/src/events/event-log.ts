@@ -64,13 +64,13 @@ export class EventLog {
 
   /** Events after `since` (oldest first), at most `limit`; with `vmId`, only that VM's (as `isEventOfVm` of @herd/api says). */
   async list(since = 0, limit = 1000, vmId?: string): Promise<HerdEvent[]> {
-    const rows = await this.#ofVm(whereVisible(this.#db.selectFrom('events').selectAll().where('seq', '>', since)), vmId).orderBy('seq').limit(limit).execute();
+    const rows = await this.#ofVm(whereVisible(this.#db.selectFrom('events').selectAll().where('seq', '>', since), false, true), vmId).orderBy('seq').limit(limit).execute();
     return rows.map(toApiEvent);
   }
 
   /** The newest `limit` events, oldest first; with `vmId`, only that VM's. */
   async recent(limit: number, vmId?: string): Promise<HerdEvent[]> {
-    const rows = await this.#ofVm(whereVisible(this.#db.selectFrom('events').selectAll()), vmId).orderBy('seq', 'desc').limit(limit).execute();
+    const rows = await this.#ofVm(whereVisible(this.#db.selectFrom('events').selectAll(), false, true), vmId).orderBy('seq', 'desc').limit(limit).execute();
     return rows.reverse().map(toApiEvent);
   }
 

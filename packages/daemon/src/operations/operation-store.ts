@@ -87,7 +87,7 @@ export class OperationStore {
 
   /** The operation with this id, or undefined. */
   async get(id: string): Promise<Operation | undefined> {
-    const row = await whereVisible(this.#db.selectFrom('operations').selectAll().where('id', '=', id)).executeTakeFirst();
+    const row = await whereVisible(this.#db.selectFrom('operations').selectAll().where('id', '=', id), false, true).executeTakeFirst();
     return row && toApiOperation(row);
   }
 
@@ -98,7 +98,7 @@ export class OperationStore {
 
   /** Operations, newest first. */
   async list(filter: { status?: Operation['status']; limit?: number } = {}): Promise<Operation[]> {
-    let q = whereVisible(this.#db.selectFrom('operations').selectAll()).orderBy('created_at', 'desc').limit(filter.limit ?? 100);
+    let q = whereVisible(this.#db.selectFrom('operations').selectAll(), false, true).orderBy('created_at', 'desc').limit(filter.limit ?? 100);
     if (filter.status) q = q.where('status', '=', filter.status);
     return (await q.execute()).map(toApiOperation);
   }

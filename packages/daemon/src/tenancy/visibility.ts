@@ -14,10 +14,16 @@ export function visibleProjects(shared = false): string[] | undefined {
   return shared && pid !== defaultProjectId ? [pid, defaultProjectId] : [pid];
 }
 
-/** Adds "the row's project is visible" to a query of an owned table (`project_id` column). */
-export function whereVisible<Q extends { where(e: Expression<SqlBool>): Q }>(q: Q, shared = false): Q {
+/**
+ * Adds "the row's project is visible" to a query of an owned table (`project_id` column).
+ * `unowned`: rows of no project (events and operations of pools, hosts, the installation) are
+ * visible to cluster admins too.
+ */
+export function whereVisible<Q extends { where(e: Expression<SqlBool>): Q }>(q: Q, shared = false, unowned = false): Q {
   const ids = visibleProjects(shared);
-  return ids === undefined ? q : q.where(sql<SqlBool>`project_id IN (${sql.join(ids)})`);
+  if (ids === undefined) return q;
+  if (unowned && currentScope()?.principal.clusterAdmin) return q.where(sql<SqlBool>`(project_id IN (${sql.join(ids)}) OR project_id IS NULL)`);
+  return q.where(sql<SqlBool>`project_id IN (${sql.join(ids)})`);
 }
 
 /** True when a row of project `projectId` may be changed from the current scope (its own project only). */

@@ -73,8 +73,10 @@ export class VolumeRepo {
   /** Inserts a volume; a duplicate name is name_taken. `quiet` skips the event (layers). */
   async insert(row: VolumeRow, quiet = false): Promise<void> {
     try {
-      // A VM's root disk was counted with the VM; layers are nobody's.
-      const project = row.role === 'layer' ? defaultProjectId : owningProjectId();
+      // A VM's disks belong to its project (also when the reconciler makes a root disk late);
+      // its root disk was counted with the VM; layers are nobody's.
+      const vm = row.vm_id ? await this.#db.selectFrom('vms').select('project_id').where('id', '=', row.vm_id).executeTakeFirst() : undefined;
+      const project = row.role === 'layer' ? defaultProjectId : (vm?.project_id ?? owningProjectId());
       const request = row.role === 'data' ? { diskGiB: bytesToGiB(Number(row.size_bytes)) } : {};
       await insertWithinQuota(this.#db, project, request, (trx) => trx.insertInto('volumes').values({ ...row, project_id: project }).execute().then(() => undefined));
     } catch (e) {

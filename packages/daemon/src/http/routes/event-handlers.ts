@@ -19,9 +19,10 @@ export const eventHandlers: HandlerGroup<'listEvents'> = (s) => ({
     const buffered: HerdEvent[] = [];
     let live = false;
     // The live stream shows what the request's project may see, as the replay does.
-    const project = requestScope(request)?.project?.id;
+    const scope = requestScope(request);
+    const project = scope?.project?.id;
     const unsubscribe = s.events.subscribe((e, projectId) => {
-      if (project !== undefined && projectId !== project) return;
+      if (project !== undefined && projectId !== project && !(projectId === null && scope?.principal.clusterAdmin)) return;
       if (vmId !== undefined && !isEventOfVm(e, vmId)) return;
       if (live) send(e);
       else buffered.push(e);
