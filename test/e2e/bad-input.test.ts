@@ -96,6 +96,24 @@ describe('bad input', () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('route_not_found');
   });
 
+  it('answers a path that is not valid percent-encoding with a catalogue error, not the router\'s own', async () => {
+    for (const path of ['/vms/%', '/vms/%zz/actions/start', '/volumes/%E0%A4%A']) {
+      const res = await fetch(`${daemon.url}/api/v1${path}`, { headers: daemon.auth });
+      expect(res.status, path).toBe(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code, path).toBe('bad_request');
+    }
+  });
+
+  it('answers odd but valid requests: an empty project PATCH changes nothing, a HEAD of the event stream ends at once', async () => {
+    const before = await daemon.client.call('getProject', { params: { id: 'default' } });
+    const patch = await fetch(`${daemon.url}/api/v1/projects/default`, { method: 'PATCH', headers: { 'content-type': 'application/json', ...daemon.auth }, body: '{}' });
+    expect(patch.status).toBe(200);
+    expect(await daemon.client.call('getProject', { params: { id: 'default' } })).toEqual(before);
+    const head = await fetch(`${daemon.url}/api/v1/events`, { method: 'HEAD', headers: { accept: 'text/event-stream', ...daemon.auth }, signal: AbortSignal.timeout(5000) });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toBe('text/event-stream');
+  });
+
   it('refuses to delete an image a VM uses', async () => {
     const e = await daemon.client.call('deleteImage', { params: { id: 'tiny' } }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(HerdError);

@@ -11,12 +11,13 @@ import { join } from 'node:path';
 import type { Operation, Vm } from '@herd/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonProcess } from '../helpers/daemon-process.js';
+import { guestShell } from '../helpers/guest-shell.js';
 import { waitFor } from '../helpers/wait.js';
 
 const asRoot = process.getuid?.() === 0;
 const daemon = new DaemonProcess();
+const { sh, booted } = guestShell(daemon);
 const wait = { wait: true, timeoutSeconds: 600 } as const;
-let tag = 0;
 
 beforeAll(async () => {
   if (!asRoot) return;
@@ -56,19 +57,7 @@ async function volumeFile(name: string): Promise<string> {
   return join(daemon.dataDir, 'pools', 'default', `${v.id}.qcow2`);
 }
 
-/** Runs `cmd` in the guest's shell and returns what it printed between two markers. */
-async function sh(vm: string, cmd: string): Promise<string> {
-  const t = `M${++tag}x`;
-  const r = await daemon.cli(['vm', 'console', vm, '--quiet-ms', '1200'], `echo ${t}-$((1+0)); ${cmd}; echo ${t}-$((1+1))\n`);
-  const m = new RegExp(`${t}-1\\r?\\n([\\s\\S]*?)${t}-2`).exec(r.stdout);
-  if (!m) throw new Error(`no answer from ${vm} to '${cmd}': ${r.stdout.slice(-500)}`);
-  return m[1]!.replace(/\r/g, '').replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').trim();
-}
 
-async function booted(vm: string): Promise<void> {
-  await waitFor(`${vm} to boot`, async () => ((await daemon.cli(['vm', 'console', vm, '--log'])).stdout.includes('HERD-GUEST-READY') ? true : undefined), 90_000, 300);
-  await waitFor(`${vm}'s shell`, async () => ((await sh(vm, 'true').catch(() => undefined)) === '' ? true : undefined), 30_000, 200);
-}
 
 async function op(p: Promise<Operation>): Promise<Operation> {
   const o = await p;

@@ -6,6 +6,12 @@
  * there. The daemon runs in a network namespace of its own, so networks the fuzzer happens to
  * create stay there, and it serves TCP so that requests without a token are anonymous.
  *
+ * Beside 4xx, only these pass: the catalogue's 5xx for causes outside the request (`timeout`
+ * when `?wait` gives up before the operation ends, `insufficient_space`, `download_failed`);
+ * Node's bare 431 for a request head over 16 KiB, which never reaches the app; and a reset
+ * connection when the server refused bytes it did not read (a body over 1 MiB or a head over
+ * 16 KiB, a body after an upgrade request), followed by a check that the daemon is up.
+ *
  * Reproduce a run with HERD_FUZZ_SEED=<seed printed> (and HERD_FUZZ_ROUTES=id,... to fuzz only
  * those routes); HERD_FUZZ_RUNS sets the requests per route.
  */
@@ -17,10 +23,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonProcess } from '../helpers/daemon-process.js';
 import { describe as describeRequest, requestsFor, strayRequests, type Fixtures, type FuzzRequest } from '../helpers/fuzz-requests.js';
 import { makeNetns } from '../helpers/netns.js';
+import { contractViolations } from '../helpers/openapi-check.js';
 import { closeRawConnections, sendRaw, type RawResponse } from '../helpers/raw-http.js';
 
 const seed = Number(process.env.HERD_FUZZ_SEED ?? 20_240_611);
-const runsPerRoute = Number(process.env.HERD_FUZZ_RUNS ?? 60);
+const runsPerRoute = Number(process.env.HERD_FUZZ_RUNS ?? 56);
 /** Routes fuzzed at once. */
 const parallel = 4;
 const ns = makeNetns('herd-fz');
@@ -31,12 +38,10 @@ let fixtures: Fixtures;
 const seen = { requests: 0, byClass: {} as Record<string, number>, byCode: {} as Record<string, number>, routes: new Set<string>() };
 
 beforeAll(async () => {
-  const tStart = Date.now();
   await daemon.start([], { netns: ns.name, tcp: true });
   const c = daemon.client;
   const wait = { wait: true, timeoutSeconds: 120 } as const;
   await c.call('buildImage', { body: { recipe: 'tiny' }, query: wait });
-  console.log(`TIMING build ${Date.now() - tStart}`);
   const keep = await c.call('createVm', { body: { name: 'keep', image: 'tiny', memoryMiB: 128 }, query: wait });
   const prey = await c.call('createVm', { body: { name: 'prey', image: 'tiny', memoryMiB: 128 }, query: wait });
   await c.call('createSnapshot', { params: { id: 'keep' }, body: { name: 'snap1' }, query: wait });
@@ -102,15 +107,32 @@ beforeAll(async () => {
       users: ['preyuser', 'admin'],
       tokens: ['preytok', preyToken.id],
     },
+    fields: {
+      name: ['keep', 'data1', 'sg1', 'default'],
+      image: ['tiny', image.id],
+      cdrom: ['tiny'],
+      vm: vms,
+      pool: ['default'],
+      network: ['default', 'preynet'],
+      securityGroups: ['sg1', 'preysg'],
+      target: [...vms, 'host', '*', 'default'],
+      metric: ['host_cpu_percent', 'vm_cpu_percent', 'pool_used_percent'],
+      user: ['admin', 'fuzzer'],
+      project: ['default', 'preyproj'],
+    },
+    costly: { buildImage: { name: ['tiny', 'keep'] } },
     tokens: { admin: daemon.token, viewer: viewerToken.secret },
     projects: ['default', 'preyproj'],
     sandbox: join(daemon.dataDir, 'fuzz-files'),
   };
-  console.log(`TIMING setup ${Date.now() - tStart}`);
   console.log(`fuzz: seed ${seed}, ${runsPerRoute} requests per route (HERD_FUZZ_SEED, HERD_FUZZ_RUNS)`);
 }, 300_000);
 
 afterAll(async () => {
+  const covered = [...seen.routes].filter((r) => r in routes).length;
+  console.log(
+    `fuzz: ${seen.requests} requests; ${covered}/${Object.keys(routes).length} routes and stray paths; by status class ${JSON.stringify(seen.byClass)}; by error code ${JSON.stringify(seen.byCode)}`,
+  );
   closeRawConnections();
   await daemon.destroy();
   ns.remove();
@@ -123,6 +145,8 @@ const outsideCauses = new Set(['insufficient_space', 'download_failed', 'timeout
 const bodyLimit = 1 << 20;
 /** Node's limit on the request line and headers together (16 KiB). */
 const maxHeadBytes = 16 << 10;
+/** What {@link headBytes} leaves out: the protocol, Host, Content-Length, line ends. */
+const headSlack = 256;
 
 /** Bytes of the request line and headers. */
 function headBytes(req: FuzzRequest): number {
@@ -131,17 +155,14 @@ function headBytes(req: FuzzRequest): number {
 
 /** Sends `req` and checks the answer: no server error, and every error in the catalogue's shape. */
 async function check(req: FuzzRequest): Promise<void> {
-  const t0 = Date.now();
   const res = await sendRaw(daemon.url, req, 20_000).catch(async (e: NodeJS.ErrnoException) => {
     // A head or body over the limit is refused before it is read, and so are the bytes after an
     // upgrade request (they belong to the protocol it asks for); closing a connection with data
     // unread resets it, and the client may see that instead of the answer.
-    const unread = (req.body?.length ?? 0) > bodyLimit || headBytes(req) > maxHeadBytes || (req.body !== undefined && req.headers.some(([k]) => k === 'upgrade'));
+    const unread = (req.body?.length ?? 0) > bodyLimit || headBytes(req) > maxHeadBytes - headSlack || (req.body !== undefined && req.headers.some(([k]) => k === 'upgrade'));
     if (unread && (e.code === 'ECONNRESET' || e.code === 'EPIPE' || e.message === 'socket hang up')) return undefined;
     throw new Error(`${describeRequest(req)}\n  -> no answer: ${e.message}`);
   });
-  const ms = Date.now() - t0;
-  if (ms > 300) console.log(`slow ${ms} ms: ${describeRequest(req).slice(0, 300)} -> ${res?.status}`);
   seen.requests++;
   seen.routes.add(req.route);
   if (!res) {
@@ -156,7 +177,7 @@ async function check(req: FuzzRequest): Promise<void> {
 
 function problemOf(req: FuzzRequest, res: RawResponse): string | undefined {
   if (res.status < 400 || req.method === 'HEAD') return res.status >= 100 ? undefined : 'no status';
-  if (res.status === 431 && headBytes(req) > maxHeadBytes) {
+  if (res.status === 431 && headBytes(req) > maxHeadBytes - headSlack) {
     // Node's HTTP parser refuses the head before the request reaches the app, with a bare status.
     seen.byCode.head_too_large = (seen.byCode.head_too_large ?? 0) + 1;
     return undefined;
@@ -186,7 +207,6 @@ async function assertUp(after: string): Promise<void> {
 describe('fuzzing the API', () => {
   it('answers generated requests to every route with a success or a 4xx of the catalogue', async () => {
     const ids = Object.keys(routes) as RouteId[];
-    const t0 = Date.now();
     // A few routes at a time, each with its own seed: requests race as a busy daemon's do.
     const only = process.env.HERD_FUZZ_ROUTES?.split(',');
     const queue = [...ids.entries()].filter(([, id]) => !only || only.includes(id));
@@ -198,7 +218,6 @@ describe('fuzzing the API', () => {
       }
     };
     await Promise.all(Array.from({ length: parallel }, worker));
-    console.log(`TIMING routes ${Date.now() - t0} ms`);
     expect(seen.routes.size).toBe(only ? only.length : ids.length);
   }, 600_000);
 
@@ -226,8 +245,6 @@ describe('fuzzing the API', () => {
     expect((await c.call('listAlertRules')).map((r) => r.name)).toContain('hot');
     expect((await c.call('listWebhooks')).map((h) => h.url)).toContain('http://127.0.0.1:9/hook');
     expect((await c.call('listSnapshots', { params: { id: 'keep' } })).map((s) => s.name)).toContain('snap1');
-    console.log(
-      `fuzz: ${seen.requests} requests, ${seen.routes.size - 1}/${Object.keys(routes).length} routes (+ stray paths); by status class ${JSON.stringify(seen.byClass)}; error codes ${JSON.stringify(seen.byCode)}`,
-    );
+    expect(contractViolations).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { HerdError, type Operation, type Vm } from '@herd/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonProcess } from '../helpers/daemon-process.js';
+import { guestShell } from '../helpers/guest-shell.js';
 import { inNs, linkNetns, makeNetns } from '../helpers/netns.js';
 import { contractViolations } from '../helpers/openapi-check.js';
 import { waitFor } from '../helpers/wait.js';
@@ -17,8 +18,10 @@ import { waitFor } from '../helpers/wait.js';
 const host = makeNetns('herd-h');
 const inet = makeNetns('herd-i');
 const daemon = new DaemonProcess();
+const shell = guestShell(daemon);
+const sh = (vm: string, cmd: string, quietMs = 1500) => shell.sh(vm, cmd, quietMs);
+const booted = shell.booted;
 let server: ChildProcess | undefined;
-let tag = 0;
 
 beforeAll(async () => {
   // The internet: 203.0.113.1 in "inet", serving a page; the daemon's namespace routes to it.
@@ -40,19 +43,7 @@ afterAll(async () => {
   inet.remove();
 });
 
-/** Runs `cmd` in the guest's shell and returns what it printed between two markers. */
-async function sh(vm: string, cmd: string, quietMs = 1500): Promise<string> {
-  const t = `M${++tag}x`;
-  const r = await daemon.cli(['vm', 'console', vm, '--quiet-ms', String(quietMs)], `echo ${t}-$((1+0)); ${cmd}; echo ${t}-$((1+1))\n`);
-  const m = new RegExp(`${t}-1\\r?\\n([\\s\\S]*?)${t}-2`).exec(r.stdout);
-  if (!m) throw new Error(`no answer from ${vm} to '${cmd}': ${r.stdout.slice(-500)}`);
-  return m[1]!.replace(/\r/g, '').replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').trim();
-}
 
-async function booted(vm: string): Promise<void> {
-  await waitFor(`${vm} to boot`, async () => ((await daemon.cli(['vm', 'console', vm, '--log'])).stdout.includes('HERD-GUEST-READY') ? true : undefined), 90_000, 300);
-  await waitFor(`${vm}'s shell`, async () => ((await sh(vm, 'true').catch(() => undefined)) === '' ? true : undefined), 30_000, 200);
-}
 
 /** An HTTP GET from inside the guest (busybox nc; its wget crashes on some hosts): the body, or 'blocked'. */
 function httpGet(vm: string, hostPort: string, path: string): Promise<string> {

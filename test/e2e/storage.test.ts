@@ -10,12 +10,13 @@ import { join } from 'node:path';
 import { HerdError, type Operation, type Vm } from '@herd/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonProcess } from '../helpers/daemon-process.js';
+import { guestShell } from '../helpers/guest-shell.js';
 import { contractViolations } from '../helpers/openapi-check.js';
 import { waitFor } from '../helpers/wait.js';
 
 const daemon = new DaemonProcess();
+const { sh, booted } = guestShell(daemon);
 const scratch = join(daemon.dataDir, 'scratch');
-let tag = 0;
 
 beforeAll(async () => {
   await daemon.start();
@@ -33,21 +34,7 @@ afterAll(async () => {
   await daemon.destroy();
 });
 
-/** Runs `cmd` in the guest's shell and returns what it printed between two markers. */
-async function sh(vm: string, cmd: string): Promise<string> {
-  const t = `M${++tag}x`;
-  // The markers are computed by the shell, so the echoed command line never matches them.
-  const r = await daemon.cli(['vm', 'console', vm, '--quiet-ms', '1200'], `echo ${t}-$((1+0)); ${cmd}; echo ${t}-$((1+1))\n`);
-  const m = new RegExp(`${t}-1\\r?\\n([\\s\\S]*?)${t}-2`).exec(r.stdout);
-  if (!m) throw new Error(`no answer from ${vm} to '${cmd}': ${r.stdout.slice(-500)}`);
-  return m[1]!.replace(/\r/g, '').replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').trim();
-}
 
-async function booted(vm: string): Promise<void> {
-  await waitFor(`${vm} to boot`, async () => ((await daemon.cli(['vm', 'console', vm, '--log'])).stdout.includes('HERD-GUEST-READY') ? true : undefined), 90_000, 300);
-  // The shell prompt comes a moment after the readiness line.
-  await waitFor(`${vm}'s shell`, async () => ((await sh(vm, 'true').catch(() => undefined)) === '' ? true : undefined), 30_000, 200);
-}
 
 async function op(p: Promise<Operation>): Promise<Operation> {
   const o = await p;

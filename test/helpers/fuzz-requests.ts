@@ -8,7 +8,7 @@ import { validateHeaderValue } from 'node:http';
 import { apiBase, namePattern, projectHeader, routes, type RouteDef, type RouteId } from '@herd/api';
 import fc from 'fast-check';
 import type { RawRequest } from './raw-http.js';
-import { nastyStrings, valueOf, type JsonSchema } from './schema-arbitrary.js';
+import { nastyStrings, valueOf, type JsonSchema, type RealNames } from './schema-arbitrary.js';
 
 /** What exists on the daemon under test, for requests that should sometimes hit real things. */
 export interface Fixtures {
@@ -16,6 +16,13 @@ export interface Fixtures {
   readonly real: Readonly<Record<string, readonly string[]>>;
   /** The same for DELETE routes: things the fuzzer may delete, and things a delete must refuse. */
   readonly deletable: Readonly<Record<string, readonly string[]>>;
+  /** Names and ids that exist, for body and query fields by name (`image`, `vm`, ...); other fields get any of them. */
+  readonly fields: RealNames;
+  /**
+   * By route, body fields that start costly work when fresh (an image build): nine times in ten
+   * they take one of these existing names, so that most such requests are refused at once.
+   */
+  readonly costly: Readonly<Record<string, RealNames>>;
   /** The cluster admin's token and a project viewer's. */
   readonly tokens: { readonly admin: string; readonly viewer: string };
   /** Project names that exist. */
@@ -42,7 +49,7 @@ const rawSegments = [
 /** A path parameter: a real name, a valid-looking or random one, or something odd, raw. */
 function paramOf(real: readonly string[]): fc.Arbitrary<string> {
   return fc.oneof(
-    ...(real.length ? [{ arbitrary: fc.constantFrom(...real), weight: 5 }] : []),
+    ...(real.length ? [{ arbitrary: fc.constantFrom(...real), weight: 8 }] : []),
     { arbitrary: fc.stringMatching(new RegExp(namePattern)).map(encodeURIComponent), weight: 2 },
     { arbitrary: fc.uuid(), weight: 1 },
     { arbitrary: fc.string({ unit: 'grapheme', maxLength: 30 }).map(encodeURIComponent), weight: 2 },
@@ -69,7 +76,7 @@ function shortWaits(value: unknown): unknown {
   return validLong ? { ...value, timeoutSeconds: 2 } : value;
 }
 
-function queryOf(route: RouteDef, real: readonly string[]): fc.Arbitrary<string> {
+function queryOf(route: RouteDef, real: RealNames): fc.Arbitrary<string> {
   const rawQueries = ['?', '?&&', '?=', '?a', '?%', '?%zz=1', '?a=%zz', '?a[b]=1', '?__proto__[x]=1', '?constructor=1', `?x=${'y'.repeat(10_000)}`, `?x=${'y'.repeat(20_000)}`, '?wait=1&wait=0'];
   // Long values are cut (sometimes mid-escape) to 12,000 characters: beyond 16 KiB of head,
   // Node refuses the request before the app sees it, which one raw query above still tries.
@@ -111,28 +118,42 @@ const otherTypes = [
 const notJson = ['{', '{"name":', '[', 'nul', "{'a':1}", '{"a":1,}', '\u0000', ' ', 'undefined', 'NaN', '{"a":1}{"b":2}', '\ufeff{}', '"just a string"', '1e999', '-'];
 const pollution = ['{"__proto__":{"admin":true}}', '{"constructor":{"prototype":{"admin":true}}}', '{"name":"x","__proto__":{"clusterAdmin":true}}'];
 
+/** `value` with, mostly, the fields of `costly` set to existing names. */
+function mostlyExisting(value: fc.Arbitrary<unknown>, costly: RealNames | undefined): fc.Arbitrary<unknown> {
+  if (!costly) return value;
+  return fc.tuple(value, fc.integer({ min: 0, max: 9 }), fc.nat()).map(([v, dice, pick]) => {
+    if (dice === 0 || v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+    const out: Record<string, unknown> = { ...v };
+    for (const [k, names] of Object.entries(costly)) out[k] = names[pick % names.length];
+    return out;
+  });
+}
+
 /** Content type and body. */
-function bodyOf(route: RouteDef, real: readonly string[], sandbox: string): fc.Arbitrary<{ type?: string; body?: string }> {
+function bodyOf(route: RouteDef, real: RealNames, sandbox: string, costly: RealNames | undefined): fc.Arbitrary<{ type?: string; body?: string }> {
   const schema = (route.body ?? { type: 'object', properties: {}, additionalProperties: false }) as JsonSchema;
+  const ofSchema = mostlyExisting(valueOf(schema, real), costly).map((v) => jsonText(tamed(v, sandbox)));
   const typed = (text: fc.Arbitrary<string | undefined>, types: readonly string[]) =>
     fc.tuple(text, fc.constantFrom(...types)).map(([body, type]) => (body === undefined ? { type } : { type, body }));
+  // Weights out of 100: mostly JSON of the route's schema; the heavy ones (deep, over the
+  // 1 MiB limit) rarely, as they cost the most time.
   return fc.oneof(
-    { arbitrary: fc.constant({}), weight: 2 },
-    { arbitrary: typed(valueOf(schema, real).map((v) => jsonText(tamed(v, sandbox))), ['application/json']), weight: 8 },
-    { arbitrary: typed(valueOf(schema, real).map((v) => jsonText(tamed(v, sandbox))), [...jsonTypes, ...otherTypes]), weight: 1 },
-    { arbitrary: typed(fc.jsonValue().map((v) => jsonText(tamed(v, sandbox))), jsonTypes), weight: 1 },
-    { arbitrary: typed(fc.anything().map((v) => jsonText(tamed(v, sandbox))), jsonTypes), weight: 1 },
-    { arbitrary: typed(fc.oneof(fc.constantFrom(...notJson), fc.string({ unit: 'binary', maxLength: 40 })), [...jsonTypes, ...otherTypes]), weight: 1 },
-    { arbitrary: typed(fc.constantFrom(...pollution), jsonTypes), weight: 1 },
+    { arbitrary: fc.constant({}), weight: 8 },
+    { arbitrary: typed(ofSchema, ['application/json']), weight: 55 },
+    { arbitrary: typed(ofSchema, [...jsonTypes, ...otherTypes]), weight: 6 },
+    { arbitrary: typed(fc.jsonValue().map((v) => jsonText(tamed(v, sandbox))), jsonTypes), weight: 6 },
+    { arbitrary: typed(fc.anything().map((v) => jsonText(tamed(v, sandbox))), jsonTypes), weight: 6 },
+    { arbitrary: typed(fc.oneof(fc.constantFrom(...notJson), fc.string({ unit: 'binary', maxLength: 40 })), [...jsonTypes, ...otherTypes]), weight: 8 },
+    { arbitrary: typed(fc.constantFrom(...pollution), jsonTypes), weight: 4 },
     {
       arbitrary: typed(
-        fc.integer({ min: 100, max: 200_000 }).chain((n) => fc.constantFrom('['.repeat(n) + ']'.repeat(n), '{"a":'.repeat(n) + '1' + '}'.repeat(n))),
+        fc.integer({ min: 100, max: 50_000 }).chain((n) => fc.constantFrom('['.repeat(n) + ']'.repeat(n), '{"a":'.repeat(n) + '1' + '}'.repeat(n))),
         jsonTypes,
       ),
-      weight: 1,
+      weight: 2,
     },
-    { arbitrary: typed(fc.constant(JSON.stringify({ name: 'x'.repeat(1_200_000) })), jsonTypes), weight: 1 },
-    { arbitrary: fc.constantFrom(...otherTypes).map((type) => ({ type })), weight: 1 },
+    { arbitrary: typed(fc.constant(JSON.stringify({ name: 'x'.repeat(1_100_000) })), jsonTypes), weight: 1 },
+    { arbitrary: fc.constantFrom(...otherTypes).map((type) => ({ type })), weight: 4 },
   );
 }
 
@@ -150,7 +171,7 @@ function headersOf(f: Fixtures): fc.Arbitrary<[string, string][]> {
   const tokenId = f.tokens.admin.split('_')[1] ?? '';
   const authorization = fc.oneof(
     { arbitrary: fc.constant([] as [string, string][]), weight: 2 },
-    { arbitrary: fc.constant([['authorization', `Bearer ${f.tokens.admin}`]] as [string, string][]), weight: 5 },
+    { arbitrary: fc.constant([['authorization', `Bearer ${f.tokens.admin}`]] as [string, string][]), weight: 10 },
     { arbitrary: fc.constant([['authorization', `Bearer ${f.tokens.viewer}`]] as [string, string][]), weight: 2 },
     {
       // Forged: the admin token's id with another secret, or a random id.
@@ -170,7 +191,7 @@ function headersOf(f: Fixtures): fc.Arbitrary<[string, string][]> {
     },
   );
   const project = fc.oneof(
-    { arbitrary: fc.constant([] as [string, string][]), weight: 5 },
+    { arbitrary: fc.constant([] as [string, string][]), weight: 8 },
     { arbitrary: fc.constantFrom(...f.projects).map((p) => [[projectHeader, p]] as [string, string][]), weight: 2 },
     { arbitrary: fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom(...nastyStrings)).filter(sendable).map((p) => [[projectHeader, p]] as [string, string][]), weight: 1 },
     { arbitrary: fc.constantFrom(...f.projects).map((p) => [[projectHeader, p], [projectHeader, 'default']] as [string, string][]), weight: 1 },
@@ -205,16 +226,17 @@ export function requestsFor(id: RouteId, f: Fixtures): fc.Arbitrary<FuzzRequest>
   const segments = route.path.split('/');
   const params = segments.flatMap((s, i) => {
     const m = /^\{(\w+)\}$/.exec(s);
-    if (!m) return [];
-    const pools = route.method === 'DELETE' ? f.deletable : f.real;
-    return [{ name: m[1]!, real: pools[segments[i - 1] ?? ''] ?? [] }];
+    return m ? [{ name: m[1]!, collection: segments[i - 1] ?? '' }] : [];
   });
-  const allReal = [...new Set(Object.values(f.real).flat())];
-  const paramValues = fc.tuple(...params.map((p) => paramOf(p.real)));
+  const allReal: RealNames = { '*': [...new Set(Object.values(f.real).flat())], ...f.fields };
+  // Path parameters from the real things, or (when the request is a DELETE, whichever route it
+  // was made for) from those the fuzzer may delete.
+  const paramValues = (pools: Fixtures['real']) => fc.tuple(...params.map((p) => paramOf(pools[p.collection] ?? [])));
   const method = fc.oneof({ arbitrary: fc.constant(route.method), weight: 15 }, { arbitrary: fc.constantFrom(...methods), weight: 1 });
   return fc
-    .tuple(method, paramValues, queryOf(route, allReal), headersOf(f), upgradeOf(route), bodyOf(route, allReal, f.sandbox))
-    .map(([m, values, query, headers, upgrade, { type, body }]) => {
+    .tuple(method, paramValues(f.real), paramValues(f.deletable), queryOf(route, allReal), headersOf(f), upgradeOf(route), bodyOf(route, allReal, f.sandbox, f.costly[id]))
+    .map(([m, real, deletable, query, headers, upgrade, { type, body }]) => {
+      const values = m === 'DELETE' ? deletable : real;
       let path = route.path;
       params.forEach((p, i) => (path = path.replace(`{${p.name}}`, values[i]!)));
       return described({

@@ -29,6 +29,8 @@ const agent = new Agent({ keepAlive: true, maxSockets: 8 });
  * just before it was reused is retried once on a new one, as Node's documentation advises.
  */
 export async function sendRaw(base: string, req: RawRequest, timeoutMs: number): Promise<RawResponse> {
+  // An upgrade request's connection ends with it (or becomes a WebSocket): never reuse one.
+  if (req.headers.some(([k]) => k.toLowerCase() === 'upgrade')) return sendOnce(base, req, timeoutMs, false);
   try {
     return await sendOnce(base, req, timeoutMs, true);
   } catch (e) {

@@ -37,13 +37,12 @@ export class ProjectRepo {
     return row;
   }
 
-  /** Changes a project's description and limits. */
+  /** Changes a project's description and limits; a patch with neither changes nothing. */
   async update(id: string, patch: { description?: string; limits?: ProjectLimits }): Promise<void> {
-    await this.#db
-      .updateTable('projects')
-      .set({ ...(patch.description !== undefined ? { description: patch.description } : {}), ...(patch.limits ? { limits: JSON.stringify(patch.limits) } : {}) })
-      .where('id', '=', id)
-      .execute();
+    const set = { ...(patch.description !== undefined ? { description: patch.description } : {}), ...(patch.limits ? { limits: JSON.stringify(patch.limits) } : {}) };
+    // An UPDATE without columns is not SQL.
+    if (Object.keys(set).length === 0) return;
+    await this.#db.updateTable('projects').set(set).where('id', '=', id).execute();
   }
 
   /** Deletes an empty project; project_not_empty names what it still holds. */

@@ -13,6 +13,11 @@ export const eventHandlers: HandlerGroup<'listEvents'> = (s) => ({
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    // HEAD asks for the headers only (Node sends them at the end of a HEAD answer): no stream.
+    if (request.method === 'HEAD') {
+      raw.end();
+      return reply;
+    }
     raw.write('retry: 2000\n\n');
     const send = (e: HerdEvent) => raw.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
     // Subscribe before replaying so nothing falls between the replay and the live stream.
