@@ -56,6 +56,13 @@ export default tseslint.config(
     },
   },
   {
+    // The scheduler is pure: hosts and requests in, decisions out (tested and benchmarked without I/O).
+    files: ['packages/daemon/src/scheduler/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: [...nodeBuiltins, 'fastify', 'pino', 'kysely', 'better-sqlite3'], message: 'scheduler/ is pure: no Node modules, no I/O' }] }],
+    },
+  },
+  {
     // The daemon runs in V8's lite mode, which has no WebAssembly, and Node's fetch() needs it.
     files: ['packages/daemon/src/**/*.ts'],
     ignores: ['packages/daemon/src/**/*.test.ts'],
