@@ -112,7 +112,7 @@ describe('image import from a URL', () => {
     // `script` gives the CLI a pseudo-terminal, the only place it draws its bar.
     const cmd = `stty cols 160; '${process.execPath}' '${cliMain}' --url ${daemon.url} image import tty '${base}/tty.qcow2?slow' --sha256 ${sha256(file)}`;
     const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
-      const child = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HERD_TOKEN: daemon.token } });
       let out = '';
       child.stdout.on('data', (b: Buffer) => (out += b.toString()));
       child.on('close', (code) => resolve({ code, out }));
