@@ -22,7 +22,7 @@
 //              running. Its rounds are interleaved with herd's and raw QEMU's. Without it, the
 //              virsh column shows reference figures, labelled as such.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -132,6 +132,8 @@ function rssKiB(pid) {
 
 async function main() {
   const work = mkdtempSync('/tmp/herd-bench-');
+  // VMs run as users of their own: they must pass through this directory to reach the data dir.
+  chmodSync(work, 0o711);
   const dataDir = join(work, 'd');
   const { child, url } = await startDaemon(dataDir).catch((e) => {
     rmSync(work, { recursive: true, force: true });

@@ -18,7 +18,7 @@
 // and prints the figures, with the cost extrapolated to 100 VMs at the default 10 s interval
 // (also written to bench/results/monitor-TIME.txt).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { HerdClient } from '../../packages/api/dist/index.js';
@@ -80,6 +80,8 @@ async function promValues(url, token) {
 
 async function main() {
   const work = mkdtempSync('/tmp/herd-bench-mon-');
+  // VMs run as users of their own: they must pass through this directory to reach the data dir.
+  chmodSync(work, 0o711);
   const dataDir = join(work, 'd');
   const { child, url } = await startDaemon(dataDir);
   const token = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();

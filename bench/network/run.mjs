@@ -158,6 +158,8 @@ function linkTraits(text) {
 
 async function main() {
   const work = mkdtempSync('/tmp/herd-bench-net-');
+  // VMs run as users of their own: they must pass through this directory to reach the data dir.
+  chmodSync(work, 0o711);
   // herd's dnsmasq runs as nobody and must reach its files under the data dir: every directory
   // above it must let others search it.
   chmodSync(work, 0o711);

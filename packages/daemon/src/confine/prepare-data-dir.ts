@@ -4,7 +4,7 @@
  * (which would show every VM's id and volume names) or change them.
  */
 import { chmod, mkdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { DataPaths } from '../paths.js';
 import { confining } from './vm-owner.js';
 
@@ -20,6 +20,7 @@ const PASS_ONLY = 0o711;
  */
 export async function prepareDataDir(paths: DataPaths): Promise<void> {
   if (!confining()) return;
+  await checkAncestorsPassable(paths.root);
   const root = await stat(paths.root);
   if ((root.mode & 0o001) === 0) await chmod(paths.root, (root.mode & 0o7777) | 0o001);
   const dirs = [paths.runRoot, paths.logRoot, join(paths.root, 'keys'), join(paths.root, 'images'), join(paths.root, 'pools'), paths.defaultPool, paths.tmp];
@@ -27,5 +28,21 @@ export async function prepareDataDir(paths: DataPaths): Promise<void> {
     await mkdir(dir, { recursive: true, mode: PASS_ONLY });
     // mkdir's mode does not apply to a directory that already existed.
     await chmod(dir, PASS_ONLY);
+  }
+}
+
+/**
+ * Throws when a directory above the data directory does not let others pass (o+x): every VM's
+ * QEMU would then fail to open its disks. herd changes only its own directories; the fix for a
+ * parent is the operator's call.
+ */
+async function checkAncestorsPassable(root: string): Promise<void> {
+  for (let dir = dirname(root); ; dir = dirname(dir)) {
+    const mode = (await stat(dir)).mode & 0o777;
+    if ((mode & 0o001) === 0)
+      throw new Error(
+        `VMs run as users of their own and must pass through ${dir} to reach the data directory ${root}, but its mode is ${mode.toString(8).padStart(4, '0')}; run \`chmod o+x ${dir}\` or choose a --data-dir below directories others may pass`,
+      );
+    if (dir === dirname(dir)) return;
   }
 }
