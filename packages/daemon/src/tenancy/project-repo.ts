@@ -5,7 +5,7 @@ import type { Db } from '../store/open-database.js';
 import type { ProjectRow } from '../store/schema.js';
 import { nowIso } from '../util/time.js';
 import { isUuid } from '../util/uuid.js';
-import { projectUsage } from './quota.js';
+import { limitsOf, projectUsage } from './quota.js';
 
 /** Reads and writes projects. One per daemon. */
 export class ProjectRepo {
@@ -90,7 +90,7 @@ export class ProjectRepo {
       id: row.id,
       name: row.name,
       description: row.description,
-      limits: JSON.parse(row.limits) as ProjectLimits,
+      limits: limitsOf(row),
       usage: await projectUsage(this.#db, row.id),
       members,
       createdAt: row.created_at,

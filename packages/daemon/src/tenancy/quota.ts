@@ -55,6 +55,11 @@ export function checkQuota(project: string, limits: ProjectLimits, usage: Projec
   }
 }
 
+/** A project's limits as stored (JSON in `projects.limits`). */
+export function limitsOf(row: { readonly limits: string }): ProjectLimits {
+  return JSON.parse(row.limits) as ProjectLimits;
+}
+
 /** Bytes as the GiB a quota counts. */
 export function bytesToGiB(bytes: number): number {
   return bytes / GiB;
@@ -68,7 +73,7 @@ export async function insertWithinQuota(db: Kysely<Database>, projectId: string,
   await db.transaction().execute(async (trx) => {
     const project = await trx.selectFrom('projects').select(['name', 'limits']).where('id', '=', projectId).executeTakeFirst();
     if (project) {
-      const limits = JSON.parse(project.limits) as ProjectLimits;
+      const limits = limitsOf(project);
       if (Object.values(limits).some((v) => v !== null && v !== undefined)) checkQuota(project.name, limits, await projectUsage(trx, projectId), request);
     }
     await insert(trx);

@@ -4,8 +4,9 @@
  * installation.
  */
 import { HerdError, type Project, type ProjectLimits, type ProjectRole, type Token, type TokenCreated, type User, type Whoami } from '@herd/api';
-import type { ProjectRow, TokenRow, UserRow } from '../store/schema.js';
+import type { TokenRow, UserRow } from '../store/schema.js';
 import type { ProjectRepo } from './project-repo.js';
+import { limitsOf } from './quota.js';
 import { currentScope, defaultProjectId, type Principal } from './request-scope.js';
 import type { UserRepo } from './user-repo.js';
 
@@ -49,7 +50,7 @@ export class TenancyService {
   /** Changes a project's description or limits (given limits replace those of the same name). */
   async updateProject(ref: string, body: { description?: string; limits?: ProjectLimits }): Promise<Project> {
     const row = await this.#projects.find(ref);
-    const limits = body.limits ? { ...(JSON.parse(row.limits) as ProjectLimits), ...body.limits } : undefined;
+    const limits = body.limits ? { ...limitsOf(row), ...body.limits } : undefined;
     await this.#projects.update(row.id, { ...(body.description !== undefined ? { description: body.description } : {}), ...(limits ? { limits } : {}) });
     return this.getProject(row.id);
   }
@@ -152,7 +153,3 @@ function tokenToApi(t: TokenRow, user: string): Token {
   return { id: t.id, name: t.name, user, createdAt: t.created_at, expiresAt: t.expires_at, lastUsedAt: t.last_used_at, revokedAt: t.revoked_at };
 }
 
-/** A project row's limits. */
-export function limitsOf(row: ProjectRow): ProjectLimits {
-  return JSON.parse(row.limits) as ProjectLimits;
-}
