@@ -54,6 +54,57 @@ export interface VmsTable {
   project_id?: string | null;
   /** The uid and gid its QEMU runs as (confine/run-uids.ts); null until a root daemon first starts it. */
   run_uid?: number | null;
+  /** JSON of the API's Placement (host selector, affinity groups); `{}` when none. */
+  placement?: string;
+  /** Order of HA restarts and scheduling batches: higher first. */
+  priority?: number;
+  /** 1: restarted on another host when its host fails (after fencing). */
+  ha?: number;
+  /** The host a live migration is moving it to, while one runs; the reconcilers keep off. */
+  migrating_to?: string | null;
+}
+
+/** A host of the cluster, as it registered and last reported (cluster/host-repo.ts). */
+export interface HostsTable {
+  name: string;
+  /** Base URL other hosts reach its API on (`--advertise`), or null on a single host. */
+  address: string | null;
+  cpus: number;
+  memory_mib: number;
+  /** Capacity of the pools it holds VM disks in. */
+  disk_gib: number;
+  accel: 'kvm' | 'tcg';
+  /** JSON object of labels. */
+  labels: string;
+  /** JSON array of pool names it reaches. */
+  pools: string;
+  /** JSON array of network names present on it. */
+  networks: string;
+  /** JSON of per-host overcommit ratios ({cpu?, memory?, disk?}). */
+  overcommit: string;
+  /** active: takes VMs; draining: being emptied by live migration; maintenance: empty, takes none. */
+  mode: 'active' | 'draining' | 'maintenance';
+  /** offline: its lease ran out and the leader fenced it (its VMs were moved or stopped). */
+  status: 'online' | 'offline';
+  /** Busy share of its CPUs at the last heartbeat, 0..1. */
+  load_cpu: number | null;
+  heartbeat_at: string;
+  /** Written from the database's clock; past it the host counts as failed. */
+  lease_expires_at: string;
+  started_at: string;
+  herd_version: string;
+  qemu_version: string;
+  kernel: string;
+  created_at: string;
+}
+
+/** Named leases (`leader`): held by one host until `expires_at` (database clock). */
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  /** Grows whenever the lease changes hands. */
+  term: number;
+  expires_at: string;
 }
 
 /** The count of QEMU uids ever handed out (one row, id 1); see confine/run-uids.ts. */
@@ -334,6 +385,8 @@ export interface Database {
   tokens: TokensTable;
   run_uids: RunUidsTable;
   audit_log: AuditLogTable;
+  hosts: HostsTable;
+  leases: LeasesTable;
 }
 
 /** Projects (tenants). */

@@ -47,6 +47,10 @@ export function newVmRow(spec: NewVmSpec): VmRow {
     display: 'none',
     // Allocated at its first start by a confining daemon (confine/run-uids.ts).
     run_uid: null,
+    placement: '{}',
+    priority: 0,
+    ha: 0,
+    migrating_to: null,
     ...spec,
   };
 }

@@ -10,6 +10,7 @@ import * as m0007 from './0007-vm-display.js';
 import * as m0008 from './0008-tenancy.js';
 import * as m0009 from './0009-vm-confinement.js';
 import * as m0010 from './0010-audit.js';
+import * as m0011 from './0011-cluster.js';
 
 /** Migrations by name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '0008-tenancy': m0008,
   '0009-vm-confinement': m0009,
   '0010-audit': m0010,
+  '0011-cluster': m0011,
 };
