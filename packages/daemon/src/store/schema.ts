@@ -98,6 +98,12 @@ export interface HostsTable {
   created_at: string;
 }
 
+/** Secrets shared by all hosts (`ca.crt`, `ca.key`, `forward.key`). */
+export interface ClusterSecretsTable {
+  name: string;
+  value: string;
+}
+
 /** Named leases (`leader`): held by one host until `expires_at` (database clock). */
 export interface LeasesTable {
   name: string;
@@ -387,6 +393,7 @@ export interface Database {
   audit_log: AuditLogTable;
   hosts: HostsTable;
   leases: LeasesTable;
+  cluster_secrets: ClusterSecretsTable;
 }
 
 /** Projects (tenants). */

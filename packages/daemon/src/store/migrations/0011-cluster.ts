@@ -10,7 +10,7 @@
  */
 import type { Kysely } from 'kysely';
 
-/** Adds `hosts`, `leases` and the VM's placement, priority, HA flag and migration target. */
+/** Adds `hosts`, `leases`, `cluster_secrets` and the VM's placement, priority, HA flag and migration target. */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('hosts')
@@ -41,6 +41,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('holder', 'text', (c) => c.notNull())
     .addColumn('term', 'integer', (c) => c.notNull())
     .addColumn('expires_at', 'text', (c) => c.notNull())
+    .execute();
+  // Secrets every host needs alike: the cluster's CA (certificate and key) and the key hosts
+  // sign forwarded requests with. Whoever can read the database is trusted with the cluster anyway.
+  await db.schema
+    .createTable('cluster_secrets')
+    .addColumn('name', 'text', (c) => c.primaryKey())
+    .addColumn('value', 'text', (c) => c.notNull())
     .execute();
   await db.schema.alterTable('vms').addColumn('placement', 'text', (c) => c.notNull().defaultTo('{}')).execute();
   await db.schema.alterTable('vms').addColumn('priority', 'integer', (c) => c.notNull().defaultTo(0)).execute();
