@@ -1,0 +1,31 @@
+/**
+ * Kills every QEMU of this host's data directory: what fencing means. Each VM's run directory
+ * (named by its id) holds its pidfile; a pid is killed only when /proc confirms it is the QEMU of
+ * that VM, since pids are reused.
+ */
+import { readdirSync } from 'node:fs';
+import { isQemuOf, readPidfile } from '../host/proc.js';
+import { pidfilePath } from '../qemu/launch-spec.js';
+import { join } from 'node:path';
+
+/** SIGKILLs the QEMU of every VM under `runRoot`; returns the VM ids whose QEMU it killed. */
+export function killAllQemus(runRoot: string): string[] {
+  let ids: string[];
+  try {
+    ids = readdirSync(runRoot);
+  } catch {
+    return [];
+  }
+  const killed: string[] = [];
+  for (const id of ids) {
+    try {
+      const pid = readPidfile(pidfilePath(join(runRoot, id)));
+      if (pid === undefined || !isQemuOf(pid, id)) continue;
+      process.kill(pid, 'SIGKILL');
+      killed.push(id);
+    } catch {
+      // not a VM's directory, or the QEMU exited meanwhile
+    }
+  }
+  return killed;
+}
