@@ -11,6 +11,7 @@ export type { Filter } from './filter.js';
 export { defaultFilters } from './filters/default-filters.js';
 export { MAX_GROUPS, noHostFitsMessage, type HostRejection, type NoHostFits } from './no-host-fits.js';
 export { place, type Placement } from './place.js';
+export { hostLoad, planRebalance, type MovableVm, type RebalanceMove, type RebalancePlan } from './rebalance.js';
 export { placeMany } from './place-many.js';
 export type { Accel, GroupRequest, HostState, HostUsage, Overcommit, Rejection, VmRequest } from './types.js';
 export type { Weigher } from './weigher.js';
