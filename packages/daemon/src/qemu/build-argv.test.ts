@@ -77,6 +77,13 @@ describe('buildArgv golden files', () => {
     golden('vnc-display', buildArgv({ ...base, display: 'vnc' }));
   });
 
+  it('incoming migration: -incoming defer, and -S although startPaused is not set', () => {
+    golden(
+      'incoming-migration',
+      buildArgv({ ...base, startPaused: false, incoming: true, disks: [{ id: 'root', path: '/var/lib/herd/pools/local/web-1-root.qcow2', format: 'qcow2' }] }),
+    );
+  });
+
   it('commas in paths are doubled in key=value options and left alone in verbatim ones', () => {
     golden(
       'comma-escaping',
@@ -89,6 +96,45 @@ describe('buildArgv golden files', () => {
         disks: [{ id: 'root', path: '/pools/a,driver=raw,b.qcow2', format: 'qcow2' }],
       }),
     );
+  });
+});
+
+describe('buildArgv for a live migration', () => {
+  it('gives the same VM on another host the same devices and block nodes: only paths, taps and the incoming flags differ', () => {
+    const vm: LaunchSpec = {
+      ...base,
+      startPaused: false,
+      boot: { kind: 'firmware' },
+      disks: [
+        { id: 'root', path: '/pools/a/root.qcow2', format: 'qcow2', serial: 'herd-root' },
+        { id: 'sealed', path: '/pools/a/sealed.qcow2', format: 'qcow2', secretFile: '/run/herd/keys/a.key' },
+      ],
+      cdrom: { path: '/isos/a/install.iso', boot: false },
+      nics: [{ id: 'eth0', tap: 'hv-a1', mac: '52:54:00:12:34:56', mtu: 1450 }],
+      watchdog: 'reset',
+      display: 'vnc',
+      portForwards: [{ hostPort: 18022, guestPort: 22 }],
+    };
+    const moved: [string, string][] = [
+      ['/srv/run/b', base.runDir],
+      ['/srv/log/b.log', base.consoleLog],
+      ['/pools/b/', '/pools/a/'],
+      ['/keys/b.key', '/keys/a.key'],
+      ['/isos/b/', '/isos/a/'],
+      ['hv-b7', 'hv-a1'],
+    ];
+    const there = buildArgv({
+      ...vm,
+      runDir: '/srv/run/b',
+      consoleLog: '/srv/log/b.log',
+      disks: vm.disks.map((d) => ({ ...d, path: d.path.replace('/pools/a/', '/pools/b/'), ...(d.secretFile ? { secretFile: '/run/herd/keys/b.key' } : {}) })),
+      cdrom: { path: '/isos/b/install.iso', boot: false },
+      nics: [{ ...vm.nics![0]!, tap: 'hv-b7' }],
+      runAs: { uid: 1_000_000_009, gid: 1_000_000_009 },
+      incoming: true,
+    });
+    const asHere = there.map((word) => moved.reduce((w, [from, to]) => w.replaceAll(from, to), word));
+    expect(asHere).toEqual([...buildArgv(vm), '-S', '-incoming', 'defer']);
   });
 });
 

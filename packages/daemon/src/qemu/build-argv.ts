@@ -107,7 +107,9 @@ export function buildArgv(spec: LaunchSpec): string[] {
     // nics[0] is the guest's first NIC (eth0), and QEMU's automatic MAC for nic0 avoids theirs.
     ...(spec.nics ?? []).flatMap(nicArgs),
     ...userNetArgs(spec.portForwards ?? []),
-    ...(spec.startPaused ? ['-S'] : []),
+    // An incoming guest runs on this host only once the caller has seen the source let go of it.
+    ...(spec.startPaused || spec.incoming ? ['-S'] : []),
+    ...(spec.incoming ? ['-incoming', 'defer'] : []),
   ];
 }
 

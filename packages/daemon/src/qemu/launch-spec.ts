@@ -78,6 +78,14 @@ export interface LaunchSpec {
   readonly cdrom?: CdromSpec;
   /** Start with the vCPUs stopped (`-S`); `cont` over QMP starts them. */
   readonly startPaused?: boolean;
+  /**
+   * Start as the destination of a live migration (`-incoming defer`, and `-S` whatever
+   * `startPaused` says): QEMU waits for `listenIncoming`, receives the guest, and runs it only on
+   * `cont`, which the caller sends once the source reports the migration completed, so the guest
+   * never runs on two hosts. Everything else must be the spec the VM has on the source, with this
+   * host's paths: device ids and block node names derive from disk and NIC ids, never from paths.
+   */
+  readonly incoming?: true;
   /** An i6300esb watchdog and what QEMU does when it fires; absent or `off`: no device. */
   readonly watchdog?: 'off' | 'poweroff' | 'reset' | 'pause';
   /** Host ports forwarded to guest ports through a user-mode NIC; absent or empty: no NIC. */

@@ -45,8 +45,11 @@ export class TinyVmFixture {
     return path;
   }
 
-  /** Starts QEMU for the VM `name` (its runtime directory is `root/name`) with `disk` as disk `root`; `paused` starts it with -S. */
-  async launch(name: string, disk: string, options: { readonly paused?: boolean } = {}): Promise<TinyVm> {
+  /**
+   * Starts QEMU for the VM `name` (its runtime directory is `root/name`) with `disk` as disk
+   * `root`; `paused` starts it with -S, `incoming` as the destination of a live migration.
+   */
+  async launch(name: string, disk: string, options: { readonly paused?: boolean; readonly incoming?: boolean } = {}): Promise<TinyVm> {
     const runDir = join(this.root, name);
     const spec: LaunchSpec = {
       uuid: randomUUID(),
@@ -60,6 +63,7 @@ export class TinyVmFixture {
       boot: { kind: 'kernel', kernel: this.image.kernel, initrd: this.image.initrd, cmdline: this.image.cmdline },
       disks: [{ id: 'root', path: disk, format: 'qcow2' }],
       startPaused: options.paused ?? false,
+      ...(options.incoming ? { incoming: true as const } : {}),
     };
     const { pid } = await launchQemu(spec);
     const vm = new TinyVm(pid);
