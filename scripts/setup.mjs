@@ -20,8 +20,10 @@ const runtimePackages = ['qemu-system-x86', 'qemu-utils', 'busybox-static', 'e2f
 /**
  * Debian's Chromium drives the browser tests (playwright-core, never a downloaded browser). The
  * lvm-thin tests need LVM's tools; herd itself needs them only on hosts with lvm-thin pools.
+ * PostgreSQL for the cluster tests, which start throwaway servers from its binaries
+ * (/usr/lib/postgresql/VERSION/bin); Debian's own "main" cluster is not used.
  */
-const testPackages = ['chromium', 'lvm2', 'thin-provisioning-tools'];
+const testPackages = ['chromium', 'lvm2', 'thin-provisioning-tools', 'postgresql'];
 
 function say(msg) {
   process.stderr.write(`setup: ${msg}\n`);

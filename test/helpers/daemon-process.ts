@@ -103,7 +103,7 @@ export class DaemonProcess {
   /** Kills the daemon with SIGKILL (VMs keep running). */
   async kill9(): Promise<void> {
     const child = this.#child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || hasEnded(child)) return;
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
     await exited;
@@ -112,7 +112,7 @@ export class DaemonProcess {
   /** Stops the daemon gracefully (VMs keep running). */
   async stop(): Promise<void> {
     const child = this.#child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || hasEnded(child)) return;
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
     await exited;
@@ -121,7 +121,7 @@ export class DaemonProcess {
   /** Force-stops every VM, stops the daemon and removes the data directory. */
   async destroy(): Promise<void> {
     try {
-      if (this.#child && this.#child.exitCode === null) {
+      if (this.#child && !hasEnded(this.#child)) {
         for (const vm of await this.client.call('listVms')) {
           await this.client.call('deleteVm', { params: { id: vm.id }, query: { wait: true, timeoutSeconds: 30 } }).catch(() => undefined);
         }
@@ -151,6 +151,11 @@ export class DaemonProcess {
   cli(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
     return runCli(['--url', this.url, ...args], input, { ...process.env, HERD_TOKEN: this.token });
   }
+}
+
+/** Whether `child` has ended, by exiting or by a signal (kill9 leaves exitCode null). */
+function hasEnded(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
 }
 
 /** Runs the built CLI with `args`, feeding `input` on stdin. */

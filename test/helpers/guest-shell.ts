@@ -14,7 +14,7 @@ export interface GuestShell {
 }
 
 /** A shell onto the guests of `daemon`. */
-export function guestShell(daemon: DaemonProcess): GuestShell {
+export function guestShell(daemon: Pick<DaemonProcess, 'cli'>): GuestShell {
   let tag = 0;
   const sh = async (vm: string, cmd: string, quietMs = 1200): Promise<string> => {
     const t = `M${++tag}x`;

@@ -10,9 +10,13 @@ export function inNs(ns: string, cmd: string[], input?: string): string {
   return execFileSync('ip', ['netns', 'exec', ns, ...cmd], { encoding: 'utf8', ...(input !== undefined ? { input } : {}) });
 }
 
-/** A fresh namespace with loopback up; `remove()` deletes it (and with it its links). */
-export function makeNetns(prefix: string): { name: string; remove(): void } {
-  const name = `${prefix}-${randomBytes(3).toString('hex')}`;
+/**
+ * A fresh namespace with loopback up; `remove()` deletes it (and with it its links). Its name is
+ * `prefix` and a random suffix, or `prefix` itself with `exact` (for callers whose prefix is
+ * unique already).
+ */
+export function makeNetns(prefix: string, options: { exact?: boolean } = {}): { name: string; remove(): void } {
+  const name = options.exact ? prefix : `${prefix}-${randomBytes(3).toString('hex')}`;
   execFileSync('ip', ['netns', 'add', name]);
   inNs(name, ['ip', 'link', 'set', 'lo', 'up']);
   return {

@@ -45,6 +45,16 @@ export const routeAccess: { readonly [K in RouteId]: Access } = {
   getWhoami: authenticated,
   listHosts: authenticated,
   getHost: authenticated,
+  updateHost: cluster,
+  deleteHost: cluster,
+  startHostMaintenance: cluster,
+  endHostMaintenance: cluster,
+  evacuateHost: cluster,
+  getRebalancePlan: cluster,
+  // Choosing hosts is the cluster's business, not a project's.
+  migrateVm: cluster,
+  prepareMigration: cluster,
+  finishMigration: cluster,
 
   listVms: read,
   getVm: read,
@@ -59,6 +69,7 @@ export const routeAccess: { readonly [K in RouteId]: Access } = {
   getVmConsole: operate,
   createConsoleTicket: operate,
   getVmVnc: operate,
+  explainPlacement: read,
 
   listImages: read,
   getImage: read,

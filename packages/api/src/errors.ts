@@ -110,6 +110,11 @@ export const errorCatalogue = {
     status: 409,
     message: (p) => `${p.reason}`,
   },
+  no_host_fits: {
+    status: 409,
+    message: (p) =>
+      `${p.summary ?? `no host fits VM '${p.vm ?? p.name}'`}; free room on a host, ask for less, or relax the VM's host, selector or groups (details.hosts has each host's reason)`,
+  },
   addresses_exhausted: {
     status: 409,
     message: (p) => `network '${p.name}' has no free address left in ${p.range}; widen its DHCP range or remove NICs`,
@@ -153,6 +158,15 @@ export const errorCatalogue = {
     status: 409,
     message: (p) => `project '${p.name}' still has ${p.what}; delete them first`,
   },
+  host_alive: {
+    status: 409,
+    message: (p) =>
+      `host '${p.name}' is still alive (last heartbeat ${p.heartbeatAt}, lease until ${p.leaseExpiresAt}); stop herd on it and wait until its lease has run out, then remove it`,
+  },
+  host_not_empty: {
+    status: 409,
+    message: (p) => `host '${p.name}' still has ${p.vms}; delete those VMs or move them to another host first`,
+  },
   websocket_required: {
     status: 426,
     message: (p) => `${p.path ?? 'this route'} is a WebSocket; connect with a WebSocket client (Upgrade: websocket)`,
@@ -181,6 +195,20 @@ export const errorCatalogue = {
     status: 503,
     message: (p) =>
       `herd refuses changes while it cannot write the audit log (${p.reason}); fix the cause (disk space, permissions of the data directory) — the next request that can be recorded lifts the refusal`,
+  },
+  host_unavailable: {
+    status: 503,
+    message: (p) =>
+      `${p.vm ? `VM '${p.vm}' runs on host '${p.host}', which` : `host '${p.host}'`} ${p.reason ?? 'cannot be reached'} (last heartbeat ${p.heartbeatAt ?? 'unknown'}); retry in a moment, or, if the host is down for good, wait for HA to restart its VMs elsewhere (those with ha set)`,
+  },
+  vm_moved: {
+    status: 503,
+    message: (p) =>
+      `VM '${p.vm}' is on host '${p.host}' now, not on '${p.here}', to which '${p.from}' forwarded this request; retry it (hosts forward a request once, and the next try goes to the right host)`,
+  },
+  migration_refused: {
+    status: 409,
+    message: (p) => `cannot migrate VM '${p.name}': ${p.reason}`,
   },
   internal: {
     status: 500,

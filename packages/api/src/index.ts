@@ -9,6 +9,8 @@ export * from './openapi.js';
 export * from './client.js';
 export * from './schemas/common.js';
 export * from './schemas/vm.js';
+export * from './schemas/migration.js';
+export * from './schemas/placement.js';
 export * from './schemas/self-healing.js';
 export * from './schemas/image.js';
 export * from './schemas/storage.js';

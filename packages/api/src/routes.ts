@@ -21,7 +21,8 @@ import {
 import { ConsoleTicket, ConsoleTicketCreate, VncQuery, consoleTicketSeconds } from './schemas/console.js';
 import { Event, EventQuery } from './schemas/event.js';
 import { MetricSeries, MetricSeriesInfo, MetricsLatest, MetricsQuery } from './schemas/metrics.js';
-import { Host } from './schemas/host.js';
+import { Host, HostUpdate } from './schemas/host.js';
+import { MigrationFinish, MigrationPrepare, MigrationPrepared, RebalancePlan, VmMigrate } from './schemas/migration.js';
 import { Image, ImageBuild, ImageImport } from './schemas/image.js';
 import { Operation, OperationListQuery } from './schemas/operation.js';
 import {
@@ -55,6 +56,7 @@ import {
   VolumeResize,
 } from './schemas/storage.js';
 import { ConsoleQuery, EmptyBody, Vm, VmCreate, VmStopBody } from './schemas/vm.js';
+import { PlacementExplanation } from './schemas/placement.js';
 import { VmUpdate } from './schemas/self-healing.js';
 import {
   MemberRef,
@@ -119,6 +121,59 @@ export const routes = {
     params: IdOrName,
     responses: { 200: Host },
   },
+  updateHost: {
+    method: 'PATCH',
+    path: '/hosts/{id}',
+    summary: "Change a host's labels (replacing them all) or overcommit ratios (those given)",
+    tag: 'hosts',
+    params: IdOrName,
+    body: HostUpdate,
+    responses: { 200: Host },
+  },
+  deleteHost: {
+    method: 'DELETE',
+    path: '/hosts/{id}',
+    summary: 'Forget a host whose lease has run out and that holds no VMs (it registers again if herd starts there)',
+    tag: 'hosts',
+    params: IdOrName,
+    responses: { 200: Host },
+  },
+  startHostMaintenance: {
+    method: 'POST',
+    path: '/hosts/{id}/actions/maintenance',
+    summary: 'Put a host into maintenance: it takes no new VMs and its VMs move to other hosts by live migration (stopped ones on shared pools change hosts); it ends in mode maintenance once empty',
+    tag: 'hosts',
+    params: IdOrName,
+    query: WaitQuery,
+    body: EmptyBody,
+    responses: opResponses,
+  },
+  endHostMaintenance: {
+    method: 'POST',
+    path: '/hosts/{id}/actions/activate',
+    summary: 'Take a host out of maintenance (cancelling a drain in progress: the VM being moved stays where it was)',
+    tag: 'hosts',
+    params: IdOrName,
+    body: EmptyBody,
+    responses: { 200: Host },
+  },
+  evacuateHost: {
+    method: 'POST',
+    path: '/hosts/{id}/actions/evacuate',
+    summary: "Move every VM off a host by live migration, leaving its mode as it is",
+    tag: 'hosts',
+    params: IdOrName,
+    query: WaitQuery,
+    body: EmptyBody,
+    responses: opResponses,
+  },
+  getRebalancePlan: {
+    method: 'GET',
+    path: '/cluster/rebalance',
+    summary: 'The migrations that would even out host loads now, and the automation level the leader applies them with',
+    tag: 'hosts',
+    responses: { 200: RebalancePlan },
+  },
   listVms: { method: 'GET', path: '/vms', summary: 'List VMs', tag: 'vms', responses: { 200: Type.Array(Vm) } },
   createVm: {
     method: 'POST',
@@ -133,7 +188,7 @@ export const routes = {
   updateVm: {
     method: 'PATCH',
     path: '/vms/{id}',
-    summary: 'Change restart policy, health check, watchdog or display (the watchdog and the display apply at the next start)',
+    summary: 'Change restart policy, health check, watchdog, display, priority or HA (the watchdog and the display apply at the next start)',
     tag: 'vms',
     params: IdOrName,
     body: VmUpdate,
@@ -153,6 +208,42 @@ export const routes = {
   restartVm: vmAction('restart', 'Restart a VM: stop (as for stop), then start', VmStopBody),
   pauseVm: vmAction('pause', 'Pause a running VM'),
   resumeVm: vmAction('resume', 'Resume a paused VM'),
+  explainPlacement: {
+    method: 'GET',
+    path: '/vms/{id}/placement',
+    summary: "Where the scheduler would put the VM if it were placed now, and why: every host with its rejections or its score (the VM's own claim on its host left out)",
+    tag: 'vms',
+    params: IdOrName,
+    responses: { 200: PlacementExplanation },
+  },
+  migrateVm: {
+    method: 'POST',
+    path: '/vms/{id}/actions/migrate',
+    summary: 'Live-migrate a VM to another host (the scheduler picks one unless `to` says): memory is copied while it runs, host-local disks are mirrored first, disks on shared pools stay; a stopped VM on shared pools just changes hosts',
+    tag: 'vms',
+    params: IdOrName,
+    query: WaitQuery,
+    body: VmMigrate,
+    responses: opResponses,
+  },
+  prepareMigration: {
+    method: 'POST',
+    path: '/vms/{id}/actions/migrate-prepare',
+    summary: 'Host to host: launch the incoming QEMU of a VM migrating to this host and say where it listens',
+    tag: 'cluster-internal',
+    params: IdOrName,
+    body: MigrationPrepare,
+    responses: { 200: MigrationPrepared },
+  },
+  finishMigration: {
+    method: 'POST',
+    path: '/vms/{id}/actions/migrate-finish',
+    summary: 'Host to host: run the migrated guest here (commit) or throw the incoming copy away (abort)',
+    tag: 'cluster-internal',
+    params: IdOrName,
+    body: MigrationFinish,
+    responses: { 200: Type.Object({ ok: Type.Boolean() }) },
+  },
   getVmConsole: {
     method: 'GET',
     path: '/vms/{id}/console',
@@ -375,7 +466,7 @@ export const routes = {
   createNetwork: {
     method: 'POST',
     path: '/networks',
-    summary: 'Create a network: nat (bridge, masquerade, DHCP/DNS), isolated (no route out) or bridged (an existing host bridge)',
+    summary: 'Create a network: nat (bridge, masquerade, DHCP/DNS), isolated (no route out), bridged (an existing host bridge) or vxlan (isolated, across all hosts)',
     tag: 'networks',
     body: NetworkCreate,
     responses: { 201: Network },

@@ -6,6 +6,7 @@ import { registerAudit } from './commands/audit.js';
 import { registerBackup } from './commands/backup.js';
 import { registerEvents } from './commands/events.js';
 import { registerHost } from './commands/host.js';
+import { registerCluster } from './commands/host-drain.js';
 import { registerImage } from './commands/image.js';
 import { registerLogin } from './commands/login.js';
 import { registerMetrics } from './commands/metrics.js';
@@ -53,6 +54,7 @@ export function buildProgram(): Command {
   registerSnapshot(program);
   registerBackup(program);
   registerHost(program);
+  registerCluster(program);
   registerOp(program);
   registerEvents(program);
   registerAlert(program);

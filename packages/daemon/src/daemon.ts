@@ -4,10 +4,16 @@
  * never stops VMs: they keep running and the next start reattaches to them.
  */
 import { existsSync } from 'node:fs';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { chmod, mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
+import { hostNameProblem } from '@herd/api';
 import { startAlerting } from './alerts/alerting.js';
+import { joinCluster, type Cluster } from './cluster/cluster.js';
+import { HostRepo } from './cluster/host-repo.js';
+import { localFactsReader } from './cluster/local-facts.js';
 import { ConsoleHubs } from './console/console-hub.js';
 import { ConsoleTickets } from './console/console-tickets.js';
 import { VncConsoles } from './console/vnc-consoles.js';
@@ -34,7 +40,12 @@ import { RunUids } from './confine/run-uids.js';
 import { WorkQueue } from './reconcile/work-queue.js';
 import { sweepOrphans } from './repair/sweep-orphans.js';
 import { startListeners } from './serving/listeners.js';
-import { openDatabase } from './store/open-database.js';
+import { openNotifier } from './store/notifier.js';
+import { isPostgresUrl, openDatabase } from './store/open-database.js';
+import { ensureForwardKey } from './cluster/cluster-secrets.js';
+import { prepareClusterTls } from './cluster/cluster-tls.js';
+import { ForwardSigner } from './cluster/forward-signature.js';
+import { Forwarder } from './cluster/forwarder.js';
 import type { HostAccel } from './vm/resolve-accel.js';
 import { VmRepo } from './vm/vm-repo.js';
 import { VmService } from './vm/vm-service.js';
@@ -42,6 +53,14 @@ import { VmView } from './vm/vm-view.js';
 import { BackupRepo } from './backups/backup-repo.js';
 import { BackupService } from './backups/backup-service.js';
 import { CloneService } from './clones/clone-service.js';
+import { PlacementService } from './cluster/placement-service.js';
+import { FenceGuard } from './cluster/fence-guard.js';
+import { HaLoop } from './cluster/ha-loop.js';
+import { HostDrain } from './cluster/host-drain.js';
+import { MigrationService } from './cluster/migration-service.js';
+import { MigrationTarget } from './cluster/migration-target.js';
+import { chooseHost } from './cluster/placement.js';
+import { Rebalancer, defaultRebalanceSettings, type RebalanceSettings } from './cluster/rebalancer.js';
 import { failInterrupted } from './operations/run-operation.js';
 import { SnapshotRepo } from './snapshots/snapshot-repo.js';
 import { SnapshotService } from './snapshots/snapshot-service.js';
@@ -61,6 +80,8 @@ import { NicService } from './networks/nic-service.js';
 import { SecurityGroupRepo } from './networks/security-group-repo.js';
 import { SecurityGroupService } from './networks/security-group-service.js';
 import { Taps } from './networks/taps.js';
+import { HostUnderlay } from './networks/underlay.js';
+import { OVERLAY_REFRESH_MS, startOverlayRefresh } from './networks/overlay-refresh.js';
 import { herdVersion } from './version.js';
 import { peerCredentials } from './host/peer-credentials.js';
 import { Authenticator } from './tenancy/authenticator.js';
@@ -93,6 +114,27 @@ export interface ServeOptions {
   readonly defaultNetwork?: boolean;
   /** Seconds between metric samples (default 10; `--metrics-interval`, HERD_METRICS_INTERVAL). */
   readonly metricsIntervalSeconds?: number;
+  /**
+   * The database: a `postgres://` or `postgresql://` URL of the database a cluster's hosts share
+   * (`--db`), or a SQLite file. Default: DATA/herd.db, this host's own.
+   */
+  readonly db?: string;
+  /** This host's name in the cluster (`--host-name`, HERD_HOST_NAME; default: the machine's hostname). */
+  readonly hostName?: string;
+  /** The http(s) URL other hosts reach this host's API on (`--advertise`, HERD_ADVERTISE); none on a single host. */
+  readonly advertise?: string;
+  /** Milliseconds between heartbeats (default 2000); tests shrink it. */
+  readonly heartbeatMs?: number;
+  /** How long a heartbeat keeps this host alive (default 10 000 ms); tests shrink it. */
+  readonly hostLeaseMs?: number;
+  /** How long before its lease's end a host that cannot renew fences itself (default 2000 ms). */
+  readonly fenceMarginMs?: number;
+  /** How long a leader lease renewal lasts (default 6000 ms); tests shrink it. */
+  readonly leaderLeaseMs?: number;
+  /** How long after a host's lease ran out the leader fences it and restarts its HA VMs elsewhere (default 2000 ms). */
+  readonly haGraceMs?: number;
+  /** How the leader rebalances (`--rebalance`, `--rebalance-threshold`, `--rebalance-budget`). */
+  readonly rebalance?: Partial<RebalanceSettings>;
 }
 
 /** A running daemon. */
@@ -103,6 +145,8 @@ export interface Daemon {
   readonly socketPath: string;
   /** The file holding the first cluster admin's token, when it is still there. */
   readonly adminTokenFile: string | undefined;
+  /** This host's membership of the cluster: its name, leadership, fencing. */
+  readonly cluster: Cluster;
   /** Stops serving and detaches from VMs, which keep running. */
   close(): Promise<void>;
 }
@@ -116,8 +160,11 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
   // As root, each VM's QEMU runs as a user of its own, which must pass through to its files.
   await prepareDataDir(paths);
 
-  const db = await openDatabase(paths.database);
-  const events = new EventLog(db);
+  const db = await openDatabase(options.db ?? paths.database);
+  // In a cluster, other hosts' events reach this host's subscribers through the notifier.
+  const notifier = await openNotifier(db);
+  const events = new EventLog(db, notifier);
+  await events.start();
   const audit = new AuditLog(db, paths.auditHead, log);
   const ops = new OperationStore(db, events);
   const vms = new VmRepo(db, events);
@@ -143,14 +190,34 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
   };
   const facts = await readHostFacts(QEMU_BINARY);
   log.info({ accel: accel.accel, reason: accel.reason, qemu: facts.qemuVersion, dataDir: paths.root }, 'host probed');
+  const hostName = options.hostName ?? facts.name;
+  const nameProblem = hostNameProblem(hostName);
+  if (nameProblem) throw new Error(`${nameProblem}; name this host with --host-name`);
+  const advertise = options.advertise === undefined ? null : advertisedUrl(options.advertise);
 
-  // The reconciler wakes the queue and the queue runs the reconciler: tie the knot lazily.
-  const wake = (id: string) => queue.add(id);
+  // The reconciler wakes the queue and the queue runs the reconciler: tie the knot lazily. In a
+  // cluster the VM may be another host's (made here, placed there): every host hears of it.
+  const clustered = advertise !== null || (options.db !== undefined && isPostgresUrl(options.db));
+  const wake = (id: string) => {
+    queue.add(id);
+    if (clustered) void notifier.notify(vmWakeChannel, id).catch((e: unknown) => log.warn({ vmId: id, err: String(e) }, 'cannot tell other hosts about a VM change; they see it at their next resync'));
+  };
   // Storage work on a VM runs under its reconcile lock, with its QEMU's QMP when it runs here.
   const live: LiveVms = { exclusive: (id, fn) => queue.exclusive(id, () => fn(reconciler.instance(id)?.qmp)) };
   const volumes = new VolumeService({ volumes: volumeRows, pools, vms, images, ops, paths, live, log });
   // Networks: their own reconciler and queue; NICs follow VMs.
-  const netReconciler = new NetworkReconciler({ networks: networkRows, nics: nicRows, vms, exec: hostExec, dirOf: (id) => paths.networkDir(id), networksRoot: join(paths.root, 'networks'), log });
+  const underlay = new HostUnderlay(db, hostName, advertise ?? undefined, log);
+  const netReconciler = new NetworkReconciler({
+    networks: networkRows,
+    nics: nicRows,
+    vms,
+    exec: hostExec,
+    dirOf: (id) => paths.networkDir(id),
+    networksRoot: join(paths.root, 'networks'),
+    peers: () => underlay.peers(),
+    localUnderlay: () => underlay.localUnderlay(),
+    log,
+  });
   const netQueue = new WorkQueue((id) => netReconciler.reconcile(id), {
     onError: (id, e, attempt) => log.warn({ networkId: id, attempt, err: e instanceof Error ? e.message : String(e) }, 'network reconcile failed; will retry'),
   });
@@ -159,7 +226,7 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
   const nics = new NicService({ nics: nicRows, networks: networkRows, groups: groupRows, vms, ops, live, taps: new Taps(hostExec), firewall, syncNetwork: reconcileNetwork, unavailable: netUnavailable, log });
   const networks = new NetworkService({ networks: networkRows, nics: nicRows, vms, unavailable: netUnavailable, reconcileNow: reconcileNetwork });
   const securityGroups = new SecurityGroupService(groupRows, nicRows, firewall);
-  const reconcilerDeps = { vms, images, volumes, snapshots: snapshotRows, nics, paths, consoles, accel, log, wake, runUids: new RunUids(db) } as ConstructorParameters<typeof VmReconciler>[0];
+  const reconcilerDeps = { vms, images, volumes, snapshots: snapshotRows, nics, paths, consoles, accel, log, wake, runUids: new RunUids(db), hostName } as ConstructorParameters<typeof VmReconciler>[0];
   const reconciler = new VmReconciler(reconcilerDeps);
   const health = new HealthMonitor({ vms, consoles, log, failStop: (id, reason) => reconciler.failStop(id, reason) });
   reconcilerDeps.health = health;
@@ -169,12 +236,14 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
 
   const view = new VmView(images, volumeRows, poolRows, { nics: nicRows, networks: networkRows, groups: groupRows });
   const tracker = new VmOpTracker(ops, vms, (row) => view.one(row), log);
-  const vmService = new VmService({ vms, images, ops, tracker, paths, pools, volumes, volumeRows, view, nics, hasDefaultNetwork: async () => !netUnavailable && (await networkRows.find('default').catch(() => undefined)) !== undefined, accel, hostName: facts.name, wake });
+  const placement = new PlacementService(db);
+  const vmService = new VmService({ vms, images, ops, tracker, paths, pools, volumes, volumeRows, view, nics, hasDefaultNetwork: async () => !netUnavailable && (await networkRows.find('default').catch(() => undefined)) !== undefined, accel, placement, hostName, wake });
   const snapshots = new SnapshotService({ snapshots: snapshotRows, vms, volumes: volumeRows, ops, paths, live, wake, log });
-  const clones = new CloneService({ vms, images, volumes: volumeRows, volumeService: volumes, pools, snapshots: snapshotRows, ops, paths, live, wake, log, nics, nicRows });
-  const backups = new BackupService({ backups: new BackupRepo(db, events), vms, images, volumes: volumeRows, volumeService: volumes, pools, ops, paths, live, wake, log, nics, nicRows, networks: networkRows });
+  const clones = new CloneService({ vms, images, volumes: volumeRows, volumeService: volumes, pools, snapshots: snapshotRows, ops, paths, live, wake, log, nics, nicRows, placement });
+  const backups = new BackupService({ backups: new BackupRepo(db, events), vms, images, volumes: volumeRows, volumeService: volumes, pools, ops, paths, live, wake, log, nics, nicRows, networks: networkRows, placement, hostName });
   const imageService = new ImageService({ images, vms, ops, paths, log });
-  const hosts = new HostService(facts, accel, preference, vms, paths.root, herdVersion);
+  const hostRepo = new HostRepo(db, events);
+  const hosts = new HostService(hostRepo, hostName);
 
   // Metrics: the time-series store, the sampler (started once serving, stopped in close()),
   // and the service behind /api/v1/metrics and /metrics.
@@ -191,11 +260,19 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
   // before the sampler; they close before the database.
   const alerting = await startAlerting({ db, events, store: metricsStore, vms, log, version: herdVersion, sampleIntervalMs: (options.metricsIntervalSeconds ?? 10) * 1000 });
 
+  // Cluster membership: register this host (a single host too), heartbeat, and bid to lead.
+  const readFacts = localFactsReader({ cpus: facts.cpus, memoryBytes: facts.memoryBytes, pools, networks: networkRows, networkingUnavailable: netUnavailable, hostCpuPercent: () => sampler.latest().host?.cpuPercent });
+  const registration = { name: hostName, address: advertise, accel: accel.accel, accelPreference: preference, accelReason: accel.reason, kvmUsable: accel.kvmUsable, dataDir: paths.root, herdVersion, qemuVersion: facts.qemuVersion, kernel: facts.kernel, ...(await readFacts()) };
+  const membership = await joinCluster(db, hostRepo, registration, readFacts, options, log);
+  const cluster = membership.cluster;
+  log.info({ host: hostName, address: advertise, leaseMs: cluster.heartbeat.leaseMs }, 'host registered');
+
   // Repair before serving: leftovers of deleted VMs go, interrupted image jobs fail cleanly,
   // VM operations are tracked again, and every VM gets a pass (which reattaches running ones).
   const all = await vms.list();
   await sweepOrphans(paths, new Set(all.map((v) => v.id)), log);
   await volumes.repair(all);
+  let overlayRefresh: { stop(): void } | undefined;
   if (netUnavailable) log.info({ reason: netUnavailable }, 'herd networks unavailable: VMs use QEMU user-mode networking');
   else {
     // dnsmasq drops to user nobody and reads its hosts files below the data directory: let it
@@ -204,6 +281,8 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
     await mkdir(join(paths.root, 'networks'), { recursive: true, mode: 0o755 });
     await netReconciler.sweepOrphans();
     for (const n of await networkRows.list()) await reconcileNetwork(n.id);
+    // vxlan networks follow the cluster's hosts, and networks made or deleted through other hosts.
+    overlayRefresh = startOverlayRefresh({ networks: networkRows, wake: (id) => netQueue.add(id), sweep: () => netReconciler.sweepOverlays(), intervalMs: OVERLAY_REFRESH_MS, log });
     await firewall.apply();
     if (options.defaultNetwork !== false) await networks.ensureDefault(await hostRoutes());
   }
@@ -224,9 +303,81 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
     await writeFile(paths.adminToken, `${firstToken}\n`, { mode: 0o600 });
     log.info({ user: 'admin', tokenFile: paths.adminToken }, "made cluster admin 'admin'; its token is in the token file");
   }
-  const auth = { authenticator: new Authenticator(users, process.getuid?.() ?? 0), authorizer: new Authorizer(projects), peerUid: (socket: Socket) => peerCredentials(socket)?.uid };
+  // Any host serves the API and relays what must run on a VM's host there; the hosts share one
+  // CA (before the listeners issue this host's certificate from it) and one forward key.
+  const clusterCa = clustered ? await prepareClusterTls(db, paths.tls, log) : undefined;
+  const signer = new ForwardSigner(await ensureForwardKey(db));
+  const forwarder = new Forwarder({ db, hostName, signer, clustered, log, ...(clusterCa && { ca: clusterCa.cert }) });
+  // Live migration, drains, HA and rebalancing.
+  const migrations = new MigrationService({ db, hostName, clustered, vms, volumeRows, ops, reconciler, exclusive: (id, fn) => queue.exclusive(id, fn), forwarder, nics, paths, note: (e) => events.append(e), log });
+  const migrationTarget = new MigrationTarget({ hostName, listenAddress: advertise !== null ? await underlayAddress(advertise) : '127.0.0.1', vms, volumeRows, volumes, reconciler, paths, wake, log });
+  const drain = new HostDrain({ db, hostName, clustered, hosts: hostRepo, ops, migrations, log });
+  const rebalancer = new Rebalancer({ db, settings: { ...defaultRebalanceSettings, ...options.rebalance }, leading: () => cluster.isLeader(), move: (vmId, to) => moveVm(vmId, to), log });
+  const haLoop = new HaLoop({
+    db,
+    hostName,
+    log,
+    graceMs: options.haGraceMs ?? 2000,
+    intervalMs: Math.max(250, Math.min(1000, cluster.heartbeat.heartbeatMs)),
+    leading: () => (cluster.isLeader() && cluster.term() !== undefined ? { term: cluster.term()! } : undefined),
+    chooseHost: (trx, vm, exclude) => chooseHost(trx, vm, { exclude }),
+    wake,
+    note: (e) => events.append(e),
+  });
+  /** Moves a VM (of any host) to `to`: here, or by asking its host. */
+  const moveVm = async (vmId: string, to: string): Promise<void> => {
+    const row = await vms.get(vmId);
+    if (!row) return;
+    if (row.host === hostName) {
+      await migrations.move(vmId, { to });
+      return;
+    }
+    const r = await forwarder.call(row.host, 'POST', `/api/v1/vms/${vmId}/actions/migrate?wait=true`, { to });
+    const op = r.body as { status?: string; message?: string; error?: { message?: string } };
+    if (r.status !== 200 || op.status !== 'succeeded') throw new Error(`moving ${row.name} from ${row.host} to ${to} failed: ${op.error?.message ?? op.message ?? JSON.stringify(r.body)}`);
+  };
+  cluster.onElected(() => {
+    haLoop.start();
+    rebalancer.start();
+  });
+  cluster.onDeposed(() => {
+    haLoop.stop();
+    rebalancer.stop();
+  });
+  let resync: NodeJS.Timeout | undefined;
+  let guard: FenceGuard | undefined;
+  if (clustered) {
+    // Other hosts' changes arrive as notifications; a periodic pass over this host's VMs is the safety net.
+    notifier.listen(vmWakeChannel, (id) => queue.add(id));
+    resync = setInterval(() => void resyncOwnVms(), 10_000);
+    // Self-fencing: the guard stops this host's HA VMs if the lease is not renewed in time, even
+    // when this daemon is dead; while fenced the reconciler changes nothing.
+    guard = new FenceGuard(paths, log);
+    await guard.start(cluster.heartbeat.fenceDeadline ?? 0, await haVmsHere());
+    cluster.onRenewed((_started, deadline) => void haVmsHere().then((ids) => guard!.extend(deadline, ids)).catch(() => undefined));
+    cluster.onFence((reason) => {
+      reconciler.setFenced(true);
+      log.error({ host: hostName, reason }, 'fenced: this host could not renew its lease; its HA VMs are stopped and may restart elsewhere');
+    });
+    cluster.onRecovered(() => {
+      reconciler.setFenced(false);
+      log.warn({ host: hostName }, 'lease renewed again: reconciling what the cluster says is this host’s');
+      void resyncOwnVms();
+    });
+  }
+  async function haVmsHere(): Promise<string[]> {
+    return (await db.selectFrom('vms').select('id').where('host', '=', hostName).where('ha', '=', 1).execute()).map((r) => r.id);
+  }
+  async function resyncOwnVms(): Promise<void> {
+    try {
+      for (const v of await db.selectFrom('vms').select('id').where((eb) => eb.or([eb('host', '=', hostName), eb('migrating_to', '=', hostName)])).execute()) queue.add(v.id);
+    } catch (e) {
+      log.warn({ err: String(e) }, 'resync of this host’s VMs failed; will retry');
+    }
+  }
+  const auth = { authenticator: new Authenticator(users, process.getuid?.() ?? 0, signer), authorizer: new Authorizer(projects), peerUid: (socket: Socket) => peerCredentials(socket)?.uid };
   const app = await buildServer(
-    { version: herdVersion, vms: vmService, images: imageService, ops, events, hosts, consoles, vnc, metrics, pools, volumes, snapshots, clones, backups, networks, nics, securityGroups, tenancy, auth, audit, ...alerting.services },
+    { version: herdVersion, vms: vmService, images: imageService, ops, events, hosts, consoles, vnc, metrics, pools, volumes, snapshots, clones, backups, networks, nics, securityGroups, tenancy, auth, audit, forwarder, cluster: { hostName, migrations, migrationTarget, drain, rebalancer }, ...alerting.services },
     log,
   );
   // The app's own server never listens: the listeners hand it their requests.
@@ -237,6 +388,7 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
     ...(options.tlsCert !== undefined && { tlsCert: options.tlsCert }),
     ...(options.tlsKey !== undefined && { tlsKey: options.tlsKey }),
     tlsDir: paths.tls,
+    ...(advertise !== null && { advertiseHost: new URL(advertise).hostname }),
     log,
   });
   const url = listeners.url;
@@ -251,23 +403,54 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
   return {
     url,
     socketPath: listeners.socketPath,
+    cluster,
     adminTokenFile: existsSync(paths.adminToken) ? paths.adminToken : undefined,
     close: async () => {
       if (closed) return;
       closed = true;
       queue.stop();
+      clearInterval(resync);
+      haLoop.stop();
+      rebalancer.stop();
+      overlayRefresh?.stop();
       netQueue.stop();
+      await membership.leave();
       await sampler.stop();
       metricsStore.close();
       await app.close();
+      forwarder.close();
       await listeners.close();
       await alerting.close();
       health.closeAll();
       reconciler.detachAll();
       consoles.closeAll();
+      events.close();
+      await notifier.close();
       await db.destroy();
     },
   };
+}
+
+/** The notification channel on which hosts tell each other that a VM changed (payload: its id). */
+const vmWakeChannel = 'herd_vm';
+
+/** The IP address of an advertised URL (a name is resolved): where this host's migration streams listen. */
+async function underlayAddress(advertise: string): Promise<string> {
+  const host = new URL(advertise).hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host)) return host;
+  return (await lookup(host)).address;
+}
+
+/** `--advertise`: an http(s) URL without a trailing slash; throws a message naming the option. */
+function advertisedUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(`--advertise must be the http(s) URL other hosts reach this host's API on, e.g. https://10.0.0.5:8443, not '${text}'`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`--advertise must be an http(s) URL, not '${text}'`);
+  return url.href.replace(/\/+$/, '');
 }
 
 /** Runs the daemon until SIGINT/SIGTERM. */

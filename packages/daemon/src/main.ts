@@ -25,6 +25,20 @@ const { values } = parseArgs({
     'demo-image': { type: 'boolean', default: false },
     'no-default-network': { type: 'boolean', default: process.env.HERD_DEFAULT_NETWORK === 'off' },
     'metrics-interval': { type: 'string', default: process.env.HERD_METRICS_INTERVAL ?? '10' },
+    // Cluster mode: the shared database, this host's name, and the URL the other hosts reach it on.
+    db: { type: 'string', ...(process.env.HERD_DB && { default: process.env.HERD_DB }) },
+    'host-name': { type: 'string', ...(process.env.HERD_HOST_NAME && { default: process.env.HERD_HOST_NAME }) },
+    advertise: { type: 'string', ...(process.env.HERD_ADVERTISE && { default: process.env.HERD_ADVERTISE }) },
+    // Lease timings, for tests that make hosts fail (milliseconds).
+    'heartbeat-ms': { type: 'string' },
+    'host-lease-ms': { type: 'string' },
+    'fence-margin-ms': { type: 'string' },
+    'leader-lease-ms': { type: 'string' },
+    'ha-grace-ms': { type: 'string' },
+    // How the leader evens out host loads: manual (plans only), partial (relieves hot hosts), full.
+    rebalance: { type: 'string', ...(process.env.HERD_REBALANCE && { default: process.env.HERD_REBALANCE }) },
+    'rebalance-threshold': { type: 'string' },
+    'rebalance-budget': { type: 'string' },
   },
 });
 const accel = values.accel;
@@ -37,8 +51,47 @@ if (!(metricsInterval >= 1 && metricsInterval <= 3600)) {
   process.stderr.write(`herd: --metrics-interval must be a number of seconds from 1 to 3600, not '${values['metrics-interval']}'\n`);
   process.exit(2);
 }
+/** A timing option in milliseconds, or undefined when not given; exits on nonsense. */
+function milliseconds(option: 'heartbeat-ms' | 'host-lease-ms' | 'fence-margin-ms' | 'leader-lease-ms' | 'ha-grace-ms'): number | undefined {
+  const text = values[option];
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 3_600_000) {
+    process.stderr.write(`herd: --${option} must be whole milliseconds from 1 to 3600000, not '${text}'\n`);
+    process.exit(2);
+  }
+  return n;
+}
+const timings = {
+  heartbeatMs: milliseconds('heartbeat-ms'),
+  hostLeaseMs: milliseconds('host-lease-ms'),
+  fenceMarginMs: milliseconds('fence-margin-ms'),
+  leaderLeaseMs: milliseconds('leader-lease-ms'),
+  haGraceMs: milliseconds('ha-grace-ms'),
+};
+const automation = values.rebalance;
+if (automation !== undefined && automation !== 'manual' && automation !== 'partial' && automation !== 'full') {
+  process.stderr.write(`herd: --rebalance must be manual, partial or full, not '${automation}'\n`);
+  process.exit(2);
+}
+const threshold = values['rebalance-threshold'] === undefined ? undefined : Number(values['rebalance-threshold']);
+if (threshold !== undefined && !(threshold > 0 && threshold < 1)) {
+  process.stderr.write(`herd: --rebalance-threshold must be a load spread between 0 and 1 (e.g. 0.25), not '${values['rebalance-threshold']}'\n`);
+  process.exit(2);
+}
+const budget = values['rebalance-budget'] === undefined ? undefined : Number(values['rebalance-budget']);
+if (budget !== undefined && !(Number.isInteger(budget) && budget >= 1 && budget <= 100)) {
+  process.stderr.write(`herd: --rebalance-budget must be a number of migrations per pass from 1 to 100, not '${values['rebalance-budget']}'\n`);
+  process.exit(2);
+}
+const rebalance = { ...(automation !== undefined && { automation: automation as 'manual' | 'partial' | 'full' }), ...(threshold !== undefined && { threshold }), ...(budget !== undefined && { budget }) };
 serve({
   metricsIntervalSeconds: metricsInterval,
+  ...(values.db !== undefined && { db: values.db }),
+  ...(values['host-name'] !== undefined && { hostName: values['host-name'] }),
+  ...(values.advertise !== undefined && { advertise: values.advertise }),
+  ...Object.fromEntries(Object.entries(timings).filter(([, v]) => v !== undefined)),
+  ...(Object.keys(rebalance).length > 0 && { rebalance }),
   dataDir: values['data-dir'],
   listen: values.listen,
   ...(values.socket !== undefined && { socket: values.socket }),

@@ -2,8 +2,14 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Name, Nullable, Timestamp, Uuid } from './common.js';
 
-/** Network types: `nat` (bridge + masquerade + DHCP/DNS), `isolated` (no route out), `bridged` (an existing host bridge). */
-export const networkTypes = ['nat', 'isolated', 'bridged'] as const;
+/**
+ * Network types: `nat` (bridge + masquerade + DHCP/DNS), `isolated` (no route out), `bridged` (an
+ * existing host bridge), `vxlan` (an isolated network spanning every host of the cluster).
+ */
+export const networkTypes = ['nat', 'isolated', 'bridged', 'vxlan'] as const;
+
+/** Highest VXLAN network identifier (24 bits). */
+export const maxVni = 16_777_215;
 
 const Ipv4 = Type.String({ pattern: '^(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}$' });
 const Cidr = Type.String({ pattern: '^[0-9.]+/[0-9]{1,2}$', description: 'an IPv4 network, e.g. 10.0.0.0/24' });
@@ -21,6 +27,7 @@ export const Network = Type.Object(
     dhcpRange: Nullable(Type.Object({ start: Type.String(), end: Type.String() }, { description: 'addresses herd hands out' })),
     bridge: Type.String({ description: 'the Linux bridge VMs are attached to' }),
     vlan: Nullable(Type.Integer()),
+    vni: Nullable(Type.Integer({ description: 'vxlan: the VXLAN network identifier its frames carry between hosts' })),
     mtu: Type.Integer(),
     domain: Nullable(Type.String({ description: 'DNS domain of VM names in the network' })),
     nics: Type.Integer({ description: 'NICs attached' }),
@@ -44,7 +51,8 @@ export const NetworkCreate = Type.Object(
     dhcpRange: Type.Optional(Type.Object({ start: Ipv4, end: Ipv4 }, { additionalProperties: false })),
     bridge: Type.Optional(LinkName),
     vlan: Type.Optional(Type.Integer({ minimum: 1, maximum: 4094, description: 'tag the ports of VMs on this network' })),
-    mtu: Type.Optional(Type.Integer({ minimum: 576, maximum: 9000 })),
+    vni: Type.Optional(Type.Integer({ minimum: 1, maximum: maxVni, description: 'vxlan: the VXLAN network identifier (default: a free one)' })),
+    mtu: Type.Optional(Type.Integer({ minimum: 576, maximum: 9000, description: 'default 1500; 1450 on vxlan networks, whose frames grow by 50 bytes on the underlay' })),
   },
   { additionalProperties: false, $id: 'NetworkCreate' },
 );

@@ -24,6 +24,8 @@ export const operationKinds = [
   'backup.restore',
   'nic.add',
   'nic.remove',
+  'vm.migrate',
+  'host.evacuate',
 ] as const;
 
 /** Operation statuses; the last two are final. */
@@ -36,7 +38,7 @@ export const Operation = Type.Object(
     kind: Type.Union(operationKinds.map((k) => Type.Literal(k))),
     status: Type.Union(operationStatuses.map((s) => Type.Literal(s))),
     target: Type.Object({
-      type: Type.Union([Type.Literal('vm'), Type.Literal('image'), Type.Literal('volume')]),
+      type: Type.Union([Type.Literal('vm'), Type.Literal('image'), Type.Literal('volume'), Type.Literal('host')]),
       id: Nullable(Type.String()),
       name: Type.String(),
     }),

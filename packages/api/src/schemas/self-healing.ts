@@ -1,6 +1,7 @@
 /** How a VM heals: restart policy, health checks, watchdog, user-mode port forwards. */
 import { Type, type Static } from '@sinclair/typebox';
 import { VmDisplay } from './console.js';
+import { VmPriority } from './placement.js';
 
 /** When herd restarts a VM that stopped without being asked to. */
 export const RestartPolicy = Type.Union([Type.Literal('no'), Type.Literal('on-failure'), Type.Literal('always')], {
@@ -66,7 +67,10 @@ export const PortForward = Type.Object(
 /** A port forward. */
 export type PortForward = Static<typeof PortForward>;
 
-/** Body of `PATCH /vms/{id}`: settings that can change on an existing VM (the watchdog and display at its next start). */
+/**
+ * Body of `PATCH /vms/{id}`: settings that can change on an existing VM (the watchdog and display
+ * at its next start). Its placement cannot: that would move it.
+ */
 export const VmUpdate = Type.Object(
   {
     restartPolicy: Type.Optional(RestartPolicy),
@@ -74,6 +78,8 @@ export const VmUpdate = Type.Object(
     healthCheck: Type.Optional(Type.Union([HealthCheck, Type.Null()])),
     watchdog: Type.Optional(WatchdogAction),
     display: Type.Optional(VmDisplay),
+    priority: Type.Optional(VmPriority),
+    ha: Type.Optional(Type.Boolean({ description: 'restart the VM on another host when its host fails' })),
   },
   { additionalProperties: false, $id: 'VmUpdate' },
 );

@@ -5,6 +5,7 @@ import { Name, Nullable, Timestamp, Uuid } from './common.js';
 import { HealthCheck, PortForward, RestartLimit, RestartPolicy, WatchdogAction } from './self-healing.js';
 import { VmDisplay } from './console.js';
 import { NicAdd } from './network.js';
+import { Placement, VmPriority } from './placement.js';
 
 /** Accelerator choice: `auto` uses KVM where it really works and TCG otherwise. */
 export const AccelPreference = Type.Union([Type.Literal('auto'), Type.Literal('kvm'), Type.Literal('tcg')]);
@@ -62,7 +63,10 @@ export const Vm = Type.Object(
     desiredState: Type.Union(desiredStates.map((s) => Type.Literal(s))),
     accel: Nullable(Accel),
     pid: Nullable(Type.Integer()),
-    host: Type.String(),
+    host: Type.String({ description: 'the host the VM is assigned to' }),
+    placement: Placement,
+    priority: VmPriority,
+    ha: Type.Boolean({ description: 'restarted on another host when its host fails' }),
     spec: VmSpec,
     status: Type.Object({
       reason: Nullable(Type.String({ description: 'why the VM is in its state (e.g. why it stopped)' })),
@@ -108,6 +112,12 @@ export const VmCreate = Type.Object(
     nics: Type.Optional(
       Type.Array(NicAdd, { maxItems: 8, description: 'NICs on herd networks; default: one on the network named default when it exists' }),
     ),
+    host: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 253, description: 'put the VM on this host (it must still pass every filter); default: the host the scheduler picks' }),
+    ),
+    placement: Type.Optional(Placement),
+    priority: Type.Optional(VmPriority),
+    ha: Type.Optional(Type.Boolean({ default: false, description: 'restart the VM on another host when its host fails' })),
   },
   { additionalProperties: false, $id: 'VmCreate' },
 );

@@ -43,13 +43,37 @@ describe('herd network create', () => {
     expect(JSON.parse(r.stdout)).toEqual(created);
   });
 
+  it('sends a vxlan network with its VNI and shows the VNI', async () => {
+    const created = sampleNetwork({ name: 'overlay', type: 'vxlan', cidr: '10.30.0.0/24', gateway: '10.30.0.1', vni: 5001, mtu: 1450, domain: 'overlay.herd', nics: 0 });
+    daemon = await FakeDaemon.start({ 'POST /api/v1/networks': (_q, res) => sendJson(res, 201, created) });
+    const r = await runCli(['network', 'create', 'overlay', '--type', 'vxlan', '--cidr', '10.30.0.0/24', '--vni', '5001'], { url: daemon.url });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(daemon.calls('POST', '/api/v1/networks')[0]?.body).toEqual({ name: 'overlay', type: 'vxlan', cidr: '10.30.0.0/24', vni: 5001 });
+    expect(r.stdout).toMatch(/^type:\s+vxlan \(/m);
+    expect(r.stdout).toMatch(/^vni:\s+5001$/m);
+    expect(r.stdout).toMatch(/^mtu:\s+1450$/m);
+  });
+
+  it('exits 4 when the VNI is taken', async () => {
+    daemon = await FakeDaemon.start({
+      'POST /api/v1/networks': (_q, res) => sendError(res, 'address_conflict', { reason: "VNI 5001 is already used by network 'overlay'; choose another or leave vni out to get a free one", field: 'vni' }),
+    });
+    const r = await runCli(['network', 'create', 'other', '--type', 'vxlan', '--cidr', '10.31.0.0/24', '--vni', '5001'], { url: daemon.url });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toBe("herd: VNI 5001 is already used by network 'overlay'; choose another or leave vni out to get a free one\n");
+  });
+
   it.each([
     [['network', 'create', 'n', '--type', 'bridged'], /a bridged network needs --bridge BRIDGE/],
-    [['network', 'create', 'n', '--type', 'bridged', '--bridge', 'br0', '--cidr', '10.0.0.0/24'], /--cidr and --dhcp-range are for nat and isolated networks/],
+    [['network', 'create', 'n', '--type', 'bridged', '--bridge', 'br0', '--cidr', '10.0.0.0/24'], /--cidr and --dhcp-range are for nat, isolated and vxlan networks/],
+    [['network', 'create', 'n', '--type', 'nat', '--vni', '5'], /--vni is for vxlan networks; a nat network has no VNI/],
+    [['network', 'create', 'n', '--type', 'vxlan', '--vlan', '5'], /--vlan is not for vxlan networks/],
+    [['network', 'create', 'n', '--type', 'vxlan', '--vni', '16777216'], /must be a whole number from 1 to 16777215/],
     [['network', 'create', 'n', '--type', 'nat', '--bridge', 'br0'], /--bridge is for bridged networks/],
     [['network', 'create', 'n', '--type', 'nat', '--dhcp-range', '10.0.0.5'], /not a range of two IPv4 addresses/],
     [['network', 'create', 'n', '--type', 'nat', '--vlan', '5000'], /must be a whole number from 1 to 4094/],
-    [['network', 'create', 'n', '--type', 'wifi'], /Allowed choices are nat, isolated, bridged/],
+    [['network', 'create', 'n', '--type', 'wifi'], /Allowed choices are nat, isolated, bridged, vxlan/],
     [['network', 'create', 'n'], /required option '--type <type>' not specified/],
     [['network', 'create', 'Lab', '--type', 'nat'], /'Lab' is not a valid name/],
   ])('exits 2 for the usage error in %j', async (args, message) => {
@@ -84,15 +108,17 @@ describe('herd network list|show', () => {
     const networks = [
       sampleNetwork(),
       sampleNetwork({ name: 'lan', type: 'bridged', cidr: null, gateway: null, dhcpRange: null, bridge: 'br0', nics: 0, status: { state: 'error', error: 'bridge br0 does not exist' } }),
+      sampleNetwork({ name: 'overlay', type: 'vxlan', cidr: '10.30.0.0/24', gateway: '10.30.0.1', bridge: 'hb-7e6f5a4b', vni: 4096, mtu: 1450, nics: 2 }),
     ];
     daemon = await FakeDaemon.start({ 'GET /api/v1/networks': (_q, res) => sendJson(res, 200, networks) });
     const r = await runCli(['network', 'list'], { url: daemon.url });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(
       [
-        'NAME      TYPE      CIDR            GATEWAY      BRIDGE          NICS   STATE',
-        'default   nat       10.177.0.0/24   10.177.0.1   hb-4d3c2b1a0f      1   ready',
-        'lan       bridged   -               -            br0                0   error',
+        'NAME      TYPE      CIDR            GATEWAY      BRIDGE           VNI   NICS   STATE',
+        'default   nat       10.177.0.0/24   10.177.0.1   hb-4d3c2b1a0f      -      1   ready',
+        'lan       bridged   -               -            br0                -      0   error',
+        'overlay   vxlan     10.30.0.0/24    10.30.0.1    hb-7e6f5a4b     4096      2   ready',
         '',
       ].join('\n'),
     );

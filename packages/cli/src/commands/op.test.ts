@@ -2,7 +2,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Host } from '@herd/api';
 import { ensureBuilt, runCli } from '../test-support/cli.js';
 import { FakeDaemon, sendJson } from '../test-support/fake-daemon.js';
-import { sampleOp } from '../test-support/fixtures.js';
+import { sampleHost, sampleOp } from '../test-support/fixtures.js';
 
 let daemon: FakeDaemon | undefined;
 
@@ -49,21 +49,7 @@ describe('herd op', () => {
 
 describe('herd host', () => {
   it('show defaults to the local host', async () => {
-    const host: Host = {
-      name: 'local',
-      cpus: 2,
-      memoryBytes: 4 * 1024 ** 3,
-      accel: 'tcg',
-      accelPreference: 'auto',
-      accelReason: '/dev/kvm is missing',
-      kvmUsable: false,
-      qemuVersion: '8.2.2',
-      kernel: '6.8.0',
-      herdVersion: '0.1.0',
-      vms: { total: 3, running: 1 },
-      dataDir: '/var/lib/herd',
-      startedAt: '2025-01-01T00:00:00.000Z',
-    };
+    const host: Host = sampleHost('local', { accel: 'tcg', accelPreference: 'auto', accelReason: '/dev/kvm is missing', kvmUsable: false, vms: { total: 3, running: 1 } });
     daemon = await FakeDaemon.start({ 'GET /api/v1/hosts/local': (_q, res) => sendJson(res, 200, host) });
     const r = await runCli(['host', 'show'], { url: daemon.url });
     expect(r.code).toBe(0);

@@ -17,6 +17,9 @@ export interface ServeOptions {
   readonly demoImage?: 'tiny';
   readonly metricsIntervalSeconds?: number;
   readonly defaultNetwork?: boolean;
+  readonly db?: string;
+  readonly hostName?: string;
+  readonly advertise?: string;
 }
 
 /** What the CLI uses of `@herd/daemon`. */
@@ -46,7 +49,18 @@ export function registerServe(program: Command): void {
     .option('--demo-image', "build the demo image 'tiny' in the background if it does not exist yet")
     .addOption(new Option('--no-default-network', "do not create the NAT network 'default' (made when running as root)").env('HERD_NO_DEFAULT_NETWORK'))
     .addOption(new Option('--metrics-interval <seconds>', 'seconds between metric samples').env('HERD_METRICS_INTERVAL').default('10').argParser(parseInterval))
-    .action(async (opts: { dataDir: string; listen: string; socket?: string; tlsCert?: string; tlsKey?: string; accel?: ServeOptions['accel']; logLevel: string; demoImage?: boolean; metricsInterval: number | string; defaultNetwork: boolean }) => {
+    .addOption(new Option('--db <url>', 'the database: a SQLite file, or postgres://USER@HOST/DB that every host of a cluster shares (default: DATA_DIR/herd.db)').env('HERD_DB'))
+    .addOption(new Option('--host-name <name>', "this host's name in the cluster (default: the machine's hostname)").env('HERD_HOST_NAME'))
+    .addOption(new Option('--advertise <url>', "the https URL other hosts reach this host's API on (cluster mode)").env('HERD_ADVERTISE'))
+    .addOption(new Option('--rebalance <level>', 'how the leader evens out host loads: manual (plans only: herd cluster rebalance), partial (relieves hosts above 90% load), full (whenever the spread stays above the threshold)').choices(['manual', 'partial', 'full']).env('HERD_REBALANCE'))
+    .addOption(new Option('--rebalance-threshold <spread>', 'load spread between hosts (0..1) above which moves are planned (default 0.25)').argParser(parseFraction))
+    .addOption(new Option('--rebalance-budget <n>', 'most migrations per rebalancing pass (default 2)').argParser(parseBudget))
+    .action(async (opts: { dataDir: string; listen: string; socket?: string; tlsCert?: string; tlsKey?: string; accel?: ServeOptions['accel']; logLevel: string; demoImage?: boolean; metricsInterval: number | string; defaultNetwork: boolean; db?: string; hostName?: string; advertise?: string; rebalance?: 'manual' | 'partial' | 'full'; rebalanceThreshold?: number; rebalanceBudget?: number }) => {
+      const rebalance = {
+        ...(opts.rebalance !== undefined && { automation: opts.rebalance }),
+        ...(opts.rebalanceThreshold !== undefined && { threshold: opts.rebalanceThreshold }),
+        ...(opts.rebalanceBudget !== undefined && { budget: opts.rebalanceBudget }),
+      };
       const daemon = await loadDaemon();
       await daemon.serve({
         dataDir: resolve(opts.dataDir),
@@ -59,8 +73,27 @@ export function registerServe(program: Command): void {
         ...(opts.demoImage && { demoImage: 'tiny' as const }),
         metricsIntervalSeconds: Number(opts.metricsInterval),
         defaultNetwork: opts.defaultNetwork,
+        // A SQLite file named relative to here; a postgres:// URL as it is.
+        ...(opts.db !== undefined && { db: /^postgres(ql)?:\/\//i.test(opts.db) ? opts.db : resolve(opts.db) }),
+        ...(opts.hostName !== undefined && { hostName: opts.hostName }),
+        ...(opts.advertise !== undefined && { advertise: opts.advertise }),
+        ...(Object.keys(rebalance).length > 0 && { rebalance }),
       });
     });
+}
+
+/** `--rebalance-threshold`: a spread of loads, above 0 and below 1. */
+function parseFraction(value: string): number {
+  const n = Number(value);
+  if (!(n > 0 && n < 1)) throw new InvalidArgumentError('expected a load spread between 0 and 1, e.g. 0.25');
+  return n;
+}
+
+/** `--rebalance-budget`: migrations per pass, 1 to 100. */
+function parseBudget(value: string): number {
+  const n = Number(value);
+  if (!(Number.isInteger(n) && n >= 1 && n <= 100)) throw new InvalidArgumentError('expected a number of migrations from 1 to 100');
+  return n;
 }
 
 /** `--metrics-interval`: whole or fractional seconds from 1 to 3600. */

@@ -32,9 +32,9 @@ describe('herd vm list', () => {
     const r = await runCli(['vm', 'list'], { url: d.url });
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^NAME\s+STATE\s+ACCEL\s+CPUS\s+MEMORY\s+PID\s+IMAGE\s+AGE\s+ADDRESSES$/);
-    expect(lines[1]).toMatch(/^web1\s+running\s+tcg\s+1\s+256 MiB\s+4242\s+tiny\s+\d+d\s+-$/);
-    expect(lines[2]).toMatch(/^db\s+stopped\s+-\s+1\s+256 MiB\s+-\s+tiny/);
+    expect(lines[0]).toMatch(/^NAME\s+STATE\s+HOST\s+ACCEL\s+CPUS\s+MEMORY\s+PID\s+IMAGE\s+AGE\s+ADDRESSES$/);
+    expect(lines[1]).toMatch(/^web1\s+running\s+local\s+tcg\s+1\s+256 MiB\s+4242\s+tiny\s+\d+d\s+-$/);
+    expect(lines[2]).toMatch(/^db\s+stopped\s+local\s+-\s+1\s+256 MiB\s+-\s+tiny/);
     expect(r.stdout).not.toContain('\x1b[');
   });
 

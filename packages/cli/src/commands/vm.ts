@@ -1,4 +1,4 @@
-/** `herd vm ...`: create, clone, list, show, start, stop, restart, pause, resume, delete, console, snapshot, nic. */
+/** `herd vm ...`: create, clone, migrate, set, list, show, start, stop, restart, pause, resume, delete, console, explain-placement, snapshot, nic. */
 import { Option, type Command } from 'commander';
 import type { HerdClient, NicAdd, Operation, Vm, VmCreate, VmStopBody } from '@herd/api';
 import { contextOf, type Context } from '../context.js';
@@ -11,11 +11,14 @@ import { paintState } from '../output/style.js';
 import { vmDetails, vmTable } from '../views/vm.js';
 import { registerVmSnapshot } from './snapshot.js';
 import { addCloneCommand } from './vm-clone.js';
+import { addMigrateCommand } from './vm-migrate.js';
 import { addHealingOptions, healingFields, type HealingOptions } from './vm-healing-options.js';
 import { addNetworkOptions } from './vm-network-options.js';
+import { addPlacementOptions, placementFields, placementUpdateFields, type PlacementOptions } from './vm-placement-options.js';
+import { registerExplainPlacement } from './vm-explain-placement.js';
 import { registerVmNic } from './vm-nic.js';
 
-interface CreateOptions extends HealingOptions {
+interface CreateOptions extends HealingOptions, PlacementOptions {
   readonly image: string;
   readonly cpus?: number;
   readonly memory?: number;
@@ -63,6 +66,7 @@ export function registerVm(program: Command): void {
     .option('--start', 'start the VM once it is created')
     .option('--no-wait', noWaitHelp);
   addNetworkOptions(create);
+  addPlacementOptions(create);
   addHealingOptions(create).action(async (name: string, opts: CreateOptions, cmd: Command) => {
       const ctx = contextOf(cmd);
       checkName(name);
@@ -82,6 +86,7 @@ export function registerVm(program: Command): void {
         ...(opts.start && { start: true }),
         ...(opts.network !== undefined && { nics: opts.network || [] }),
         ...withoutNullHealth(healingFields(opts)),
+        ...placementFields(opts),
       };
       const op = await ctx.client.call('createVm', { body });
       const done = await waitOrPrint(ctx, op, opts.wait, { label: `creating vm '${name}'` });
@@ -92,16 +97,20 @@ export function registerVm(program: Command): void {
     });
 
   addCloneCommand(vm);
+  addMigrateCommand(vm);
 
-  addHealingOptions(
-    vm
-      .command('set')
-      .description('change how a VM heals and its display: restart policy, health check, watchdog, display (watchdog and display apply at its next start)')
-      .argument('<name>', 'VM name or id'),
+  addPlacementOptions(
+    addHealingOptions(
+      vm
+        .command('set')
+        .description('change how a VM heals, its display, priority and HA: restart policy, health check, watchdog, display (watchdog and display apply at its next start)')
+        .argument('<name>', 'VM name or id'),
+      true,
+    ),
     true,
-  ).action(async (name: string, opts: HealingOptions, cmd: Command) => {
+  ).action(async (name: string, opts: HealingOptions & PlacementOptions, cmd: Command) => {
     const ctx = contextOf(cmd);
-    const body = healingFields(opts);
+    const body = { ...healingFields(opts), ...placementUpdateFields(opts) };
     if (Object.keys(body).length === 0) throw new UsageError('nothing to change; see `herd vm set --help`');
     const updated = await ctx.client.call('updateVm', { params: { id: checkName(name) }, body });
     ctx.print(render(ctx.format, updated, () => vmDetails(updated, ctx.color)));
@@ -173,6 +182,7 @@ export function registerVm(program: Command): void {
       await attachConsole({ url, headers: ctx.client.identityHeaders(), ...(ctx.endpoint.ca && { ca: ctx.endpoint.ca }), baseUrl: ctx.client.url, name, quietMs: opts.quietMs });
     });
 
+  registerExplainPlacement(vm);
   registerVmSnapshot(vm);
   registerVmNic(vm);
 }

@@ -1,5 +1,5 @@
 /** Sample API objects for CLI tests, shaped as the daemon returns them. */
-import type { Backup, Image, Network, Nic, Operation, Pool, Project, SecurityGroup, Snapshot, Token, TokenCreated, User, Vm, Volume, Whoami } from '@herd/api';
+import type { Backup, Host, Image, Network, Nic, Operation, Pool, Project, SecurityGroup, Snapshot, Token, TokenCreated, User, Vm, Volume, Whoami } from '@herd/api';
 
 const t0 = '2025-01-01T00:00:00.000Z';
 
@@ -13,6 +13,9 @@ export function sampleVm(name = 'web1', overrides: Partial<Vm> = {}): Vm {
     accel: 'tcg',
     pid: 4242,
     host: 'local',
+    placement: { selector: {}, groups: [] },
+    priority: 0,
+    ha: false,
     spec: { cpus: 1, memoryMiB: 256, diskBytes: 1024 ** 3, image: 'tiny', kernelCmdline: null, accel: 'auto', restartPolicy: 'no', restartLimit: { maxRestarts: 5, windowSeconds: 600 }, healthCheck: null, watchdog: 'off', portForwards: [], disks: [], cdrom: null, display: 'none', nics: [] },
     status: { reason: null, lastError: null, startedAt: t0, stateChangedAt: t0, health: 'none', addresses: [], restarts: { recent: 0, nextAt: null } },
     createdAt: t0,
@@ -53,6 +56,40 @@ export function sampleImage(overrides: Partial<Image> = {}): Image {
     minMemoryMiB: 96,
     usedBy: [],
     createdAt: t0,
+    ...overrides,
+  };
+}
+
+/** Host `name`, online, leading, with two VMs. */
+export function sampleHost(name = 'h1', overrides: Partial<Host> = {}): Host {
+  return {
+    name,
+    address: `https://${name}.example:8443`,
+    labels: { zone: 'a' },
+    mode: 'active',
+    status: 'online',
+    alive: true,
+    leader: true,
+    heartbeatAt: t0,
+    leaseExpiresAt: '2025-01-01T00:00:10.000Z',
+    overcommit: { cpu: 4 },
+    capacity: { vcpus: 8, memoryMiB: 16384, diskGiB: 500 },
+    allocated: { vcpus: 3, memoryMiB: 1536, diskGiB: 20 },
+    loadCpu: 0.125,
+    pools: ['default'],
+    networks: ['default'],
+    cpus: 8,
+    memoryBytes: 16384 * 1024 ** 2,
+    accel: 'kvm',
+    accelPreference: 'auto',
+    accelReason: '/dev/kvm is usable',
+    kvmUsable: true,
+    qemuVersion: '8.2.2',
+    kernel: '6.1.0',
+    herdVersion: '0.1.0',
+    vms: { total: 2, running: 1 },
+    dataDir: '/var/lib/herd',
+    startedAt: t0,
     ...overrides,
   };
 }
@@ -137,6 +174,7 @@ export function sampleNetwork(overrides: Partial<Network> = {}): Network {
     dhcpRange: { start: '10.177.0.10', end: '10.177.0.250' },
     bridge: 'hb-4d3c2b1a0f',
     vlan: null,
+    vni: null,
     mtu: 1500,
     domain: 'default.herd',
     nics: 1,

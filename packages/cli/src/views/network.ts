@@ -11,13 +11,14 @@ const columns: readonly Column[] = [
   { header: 'CIDR' },
   { header: 'GATEWAY' },
   { header: 'BRIDGE' },
+  { header: 'VNI', align: 'right' },
   { header: 'NICS', align: 'right' },
   { header: 'STATE' },
 ];
 
 /** The `herd network list` table. */
 export function networkTable(networks: readonly Network[], color: boolean, width?: number): string {
-  const rows = networks.map((n) => [n.name, n.type, n.cidr ?? '-', n.gateway ?? '-', n.bridge, String(n.nics), paintState(n.status.state, color)]);
+  const rows = networks.map((n) => [n.name, n.type, n.cidr ?? '-', n.gateway ?? '-', n.bridge, n.vni === null ? '-' : String(n.vni), String(n.nics), paintState(n.status.state, color)]);
   return renderTable(columns, rows, { maxWidth: width });
 }
 
@@ -33,6 +34,7 @@ export function networkDetails(n: Network, color: boolean): string {
     ['domain', n.domain ?? '-'],
     ['bridge', n.bridge],
     ['vlan', n.vlan === null ? '-' : String(n.vlan)],
+    ...(n.type === 'vxlan' ? [['vni', String(n.vni)] as const] : []),
     ['mtu', String(n.mtu)],
     ['nics', String(n.nics)],
     ['state', paintState(n.status.state, color)],
@@ -49,5 +51,7 @@ function describeType(n: Network): string {
       return 'isolated (VMs reach each other and the host only)';
     case 'bridged':
       return 'bridged (an existing host bridge; its own network hands out addresses)';
+    case 'vxlan':
+      return 'vxlan (isolated, spanning every host of the cluster)';
   }
 }

@@ -1,5 +1,5 @@
 /** How VMs look in tables and `show` blocks. */
-import { allowedActions, formatSize, type Vm, type VmDisk } from '@herd/api';
+import { allowedActions, formatSize, type Placement, type Vm, type VmDisk } from '@herd/api';
 import { renderDetails } from '../output/format.js';
 import { paintState, visibleWidth } from '../output/style.js';
 import { renderTable, type Column } from '../output/table.js';
@@ -11,6 +11,7 @@ const MiB = 1024 ** 2;
 const columns: readonly Column[] = [
   { header: 'NAME', shrink: true },
   { header: 'STATE' },
+  { header: 'HOST', shrink: true },
   { header: 'ACCEL' },
   { header: 'CPUS', align: 'right' },
   { header: 'MEMORY', align: 'right' },
@@ -39,6 +40,7 @@ export function vmTable(vms: readonly Vm[], color: boolean, width?: number): str
   const rows = vms.map((vm) => [
     vm.name,
     paintState(vm.state, color),
+    vm.host,
     vm.accel ?? '-',
     String(vm.spec.cpus),
     formatSize(vm.spec.memoryMiB * MiB),
@@ -79,6 +81,10 @@ export function vmDetails(vm: Vm, color: boolean): string {
     ['reason', vm.status.reason ?? '-'],
     ['last error', vm.status.lastError ?? '-'],
     ['host', vm.host],
+    // Daemons from before the scheduler send no placement, priority or HA.
+    ['placement', placementText(vm.placement)],
+    ['priority', String(vm.priority ?? 0)],
+    ['ha', vm.ha ? 'yes: restarted on another host if its host fails' : 'no'],
     ['accel', vm.accel ? `${vm.accel} (asked: ${vm.spec.accel})` : `- (asked: ${vm.spec.accel})`],
     ['pid', vm.pid === null ? '-' : String(vm.pid)],
     ['image', vm.spec.image],
@@ -99,6 +105,17 @@ export function vmDetails(vm: Vm, color: boolean): string {
   ]);
   const nics = vm.spec.nics ?? [];
   return [details, ...(disks.length ? [vmDiskTable(disks)] : []), ...(nics.length ? [vmNicTable(nics)] : [])].join('\n');
+}
+
+/** A VM's placement in one line: `zone=a; db (anti-affinity), web (affinity, soft)`, or `-` for none. */
+export function placementText(p: Placement | undefined): string {
+  const selector = Object.entries(p?.selector ?? {}).map(([k, v]) => `${k}=${v}`);
+  const groups = (p?.groups ?? []).map((g) => {
+    const notes = [g.policy, ...(g.hard === false ? ['soft'] : []), ...(g.maxPerHost !== undefined && g.maxPerHost !== 1 ? [`max ${g.maxPerHost} per host`] : [])];
+    return `${g.name} (${notes.join(', ')})`;
+  });
+  const parts = [...(selector.length ? [`hosts with ${selector.join(', ')}`] : []), ...(groups.length ? [`groups ${groups.join(', ')}`] : [])];
+  return parts.length ? parts.join('; ') : '-';
 }
 
 /**

@@ -4,10 +4,17 @@
  * hashes, with the newest record's seq and hash mirrored to a head file. herd never updates or
  * deletes a record; `verify` finds the first record that was edited, removed or added behind
  * its back.
+ *
+ * On a cluster's PostgreSQL database every host appends to the one chain, one append at a time
+ * (an advisory lock), and no head file is kept: a host's file cannot follow the appends of the
+ * others. There `verify` still checks that the chain is continuous and every hash matches, but
+ * cannot tell that the newest records were removed.
  */
 import { basename } from 'node:path';
 import type { AuditQuery, AuditRecord, AuditVerification } from '@herd/api';
 import type { Logger } from 'pino';
+import { lockKey } from '../store/db-lock.js';
+import { dialectOf } from '../store/dialect.js';
 import type { Db } from '../store/open-database.js';
 import type { AuditLogRow } from '../store/schema.js';
 import { nowIso } from '../util/time.js';
@@ -34,10 +41,12 @@ export interface AuditEntry {
 const defaultLimit = 100;
 const verifyBatch = 1000;
 
-/** Appends, lists and verifies audit records. Create once per daemon, on its database and head file. */
+/** Appends, lists and verifies audit records. Create once per daemon, on its database and head file (unused on PostgreSQL). */
 export class AuditLog {
   readonly #db: Db;
   readonly #headPath: string;
+  /** False on PostgreSQL, where other hosts append too (see the module's comment). */
+  readonly #keepsHead: boolean;
   readonly #log: Logger | undefined;
   /** Appends and verifies run one at a time, in order: each append chains to the one before, and a verify sees the database and head file agree. */
   #queue: Promise<unknown> = Promise.resolve();
@@ -48,12 +57,14 @@ export class AuditLog {
   constructor(db: Db, headPath: string, log?: Logger) {
     this.#db = db;
     this.#headPath = headPath;
+    this.#keepsHead = dialectOf(db) === 'sqlite';
     this.#log = log;
   }
 
   /**
    * Records `entry` as the next record of the chain and moves the head file to it; resolves
-   * with the record. Safe to call concurrently: appends are serialized.
+   * with the record. Safe to call concurrently: appends are serialized (across the hosts of a
+   * cluster too).
    */
   append(entry: AuditEntry): Promise<AuditRecord> {
     return this.#serially(async () => {
@@ -88,7 +99,7 @@ export class AuditLog {
   /** Walks the whole chain in seq order and names the first broken record, if any. Read-only. */
   verify(): Promise<AuditVerification> {
     return this.#serially(async () => {
-      const check = new ChainCheck(await readChainHead(this.#headPath), basename(this.#headPath));
+      const check = new ChainCheck(this.#keepsHead ? await readChainHead(this.#headPath) : { kind: 'unkept' }, basename(this.#headPath));
       let after = 0;
       while (!check.broken) {
         const rows = await this.#db.selectFrom('audit_log').selectAll().where('seq', '>', after).orderBy('seq').limit(verifyBatch).execute();
@@ -107,10 +118,11 @@ export class AuditLog {
   }
 
   async #append(entry: AuditEntry): Promise<AuditRecord> {
-    const known = await this.#knownHead();
+    const known = this.#keepsHead ? await this.#knownHead() : null;
     const row = await this.#db.transaction().execute(async (trx) => {
+      await lockKey(trx, 'audit');
       const last = await trx.selectFrom('audit_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
-      const prev = this.#chainFrom(known, last);
+      const prev = this.#keepsHead ? this.#chainFrom(known, last) : (last ?? { seq: 0, hash: genesisHash });
       const fields = {
         seq: Math.max(prev.seq, last?.seq ?? 0) + 1,
         at: entry.at ?? nowIso(),
@@ -129,8 +141,10 @@ export class AuditLog {
       await trx.insertInto('audit_log').values(full).execute();
       return full;
     });
-    this.#head = { seq: row.seq, hash: row.hash };
-    await writeChainHead(this.#headPath, this.#head);
+    if (this.#keepsHead) {
+      this.#head = { seq: row.seq, hash: row.hash };
+      await writeChainHead(this.#headPath, this.#head);
+    }
     return toRecord(row);
   }
 

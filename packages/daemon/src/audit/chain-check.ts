@@ -21,7 +21,7 @@ export class ChainCheck {
   readonly #head: ChainHeadState;
   readonly #headName: string;
 
-  /** `head` is what the head file held when the walk began; `headName` names the file in reasons. */
+  /** `head` is what the head file held when the walk began (`unkept`: only the chain itself is checked); `headName` names the file in reasons. */
   constructor(head: ChainHeadState, headName: string) {
     this.#head = head;
     this.#headName = headName;

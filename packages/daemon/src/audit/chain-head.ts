@@ -12,8 +12,15 @@ export interface ChainHead {
   readonly hash: string;
 }
 
-/** What the head file holds: a head, nothing (no file), or something that is not a head. */
-export type ChainHeadState = { readonly kind: 'ok'; readonly head: ChainHead } | { readonly kind: 'missing' } | { readonly kind: 'corrupt'; readonly reason: string };
+/**
+ * What the head file holds: a head, nothing (no file), or something that is not a head;
+ * `unkept` where no head file is kept (a cluster's PostgreSQL database, see audit-log.ts).
+ */
+export type ChainHeadState =
+  | { readonly kind: 'ok'; readonly head: ChainHead }
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'corrupt'; readonly reason: string }
+  | { readonly kind: 'unkept' };
 
 /** Reads the head file at `path`. Never throws for a missing or garbled file; says so instead. */
 export async function readChainHead(path: string): Promise<ChainHeadState> {

@@ -36,6 +36,7 @@ import type { VmRepo } from '../vm/vm-repo.js';
 import type { NetworkRepo } from '../networks/network-repo.js';
 import type { NicRepo } from '../networks/nic-repo.js';
 import type { NicService } from '../networks/nic-service.js';
+import type { NewVmPlacement, PlacementService } from '../cluster/placement-service.js';
 import { manifestFormat, parseManifest, type Manifest } from './backup-manifest.js';
 import { percent } from '../qemu/qmp-jobs.js';
 import type { BackupRepo } from './backup-repo.js';
@@ -59,6 +60,9 @@ export interface BackupServiceDeps {
   readonly nics: NicService;
   readonly nicRows: NicRepo;
   readonly networks: NetworkRepo;
+  readonly placement: PlacementService;
+  /** This host: where a restore into a pool of its own must go. */
+  readonly hostName: string;
 }
 
 /** Backup and restore use cases. */
@@ -196,7 +200,8 @@ export class BackupService {
     await this.#d.pools.checkSpace(pool, top.disks.reduce((n, d) => n + d.sizeBytes, 0));
     const vm = newVmRow({
       name,
-      host: (await this.#d.vms.list())[0]?.host ?? 'local',
+      // Until the placement in the insert chooses.
+      host: this.#d.hostName,
       cpus: top.vm.cpus,
       memory_mib: top.vm.memoryMiB,
       disk_bytes: top.vm.diskBytes,
@@ -209,6 +214,10 @@ export class BackupService {
       desired_state: body.start ? 'running' : 'stopped',
       reason: `restored from ${basename(archive)}`,
     });
+    // The archive is unpacked here and the disks written into the pool from here: into a pool
+    // only this host reaches, the VM must stay here.
+    const where: NewVmPlacement = { pool: pool.name, networks: (top.nics ?? []).map((n) => n.network), ...(!pool.shared && { pin: this.#d.hostName }) };
+    await this.#d.placement.check(vm, where);
     const op = await this.#d.ops.create('backup.restore', { type: 'vm', id: vm.id, name }, { archive }, `restoring ${basename(archive)}`);
     void runOperation(this.#d.ops, this.#d.log, op.id, 'backup.restore', async (progress) => {
       const work = join(this.#d.paths.tmp, `restore-${op.id}`);
@@ -224,7 +233,7 @@ export class BackupService {
         }
         for (let k = chain.length - 2; k >= 0; k--)
           for (const d of chain[k]!.manifest.disks) await rebaseUnsafe(join(work, String(k), d.file), join(work, String(k + 1), d.file), 'qcow2');
-        await this.#d.vms.insert(vm);
+        await this.#d.vms.insert(vm, this.#d.placement.placer(where));
         inserted = true;
         for (const n of top.nics ?? []) {
           if (await this.#d.networks.find(n.network).catch(() => undefined)) await this.#d.nics.createFor(vm, [{ network: n.network }]);

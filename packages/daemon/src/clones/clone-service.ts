@@ -34,6 +34,7 @@ import { nowIso } from '../util/time.js';
 import type { VmRepo } from '../vm/vm-repo.js';
 import type { NicRepo } from '../networks/nic-repo.js';
 import type { NicService } from '../networks/nic-service.js';
+import type { NewVmPlacement, PlacementService } from '../cluster/placement-service.js';
 
 /** What the clone service needs. */
 export interface CloneServiceDeps {
@@ -50,6 +51,7 @@ export interface CloneServiceDeps {
   readonly log: Logger;
   readonly nics: NicService;
   readonly nicRows: NicRepo;
+  readonly placement: PlacementService;
 }
 
 /** Clone and template use cases. */
@@ -108,18 +110,22 @@ export class CloneService {
       health_check: src.health_check && (JSON.parse(src.health_check) as { type: string }).type === 'tcp' ? null : src.health_check,
       current_snapshot_id: null,
       resume_snapshot: null,
+      migrating_to: null,
       state_changed_at: nowIso(),
       created_at: nowIso(),
       updated_at: nowIso(),
     };
+    const srcNics = await this.#d.nicRows.ofVm(src.id);
+    const where = await this.#placementOf(src, disks, mode, target, srcNics.map((n) => n.network_id));
+    // Fail now rather than inside the operation; the insert places it for good.
+    await this.#d.placement.check(clone, where);
     const op = await this.#d.ops.create('vm.clone', { type: 'vm', id: clone.id, name: clone.name }, { source: src.id, mode }, `cloning ${src.name} (${mode})`);
     void runOperation(this.#d.ops, this.#d.log, op.id, 'vm.clone', async (progress) => {
-      await this.#d.vms.insert(clone);
+      const placed = await this.#d.vms.insert(clone, this.#d.placement.placer(where));
       const made: VolumeRow[] = [];
       try {
         // The clone's NICs: on the same networks, in the same groups, with new MACs and addresses.
-        const srcNics = await this.#d.nicRows.ofVm(src.id);
-        await this.#d.nics.createFor(clone, srcNics.map((n) => ({ network: n.network_id, securityGroups: JSON.parse(n.security_groups) as string[] })));
+        await this.#d.nics.createFor(placed, srcNics.map((n) => ({ network: n.network_id, securityGroups: JSON.parse(n.security_groups) as string[] })));
         await this.#d.live.exclusive(src.id, async (qmp) => {
           if (mode === 'linked') made.push(...(await this.#linked(src, disks, names, clone, qmp)));
           else made.push(...(await this.#full(src, disks, names, clone, target, qmp, progress)));
@@ -135,6 +141,19 @@ export class CloneService {
       return { vm: { id: clone.id, name: clone.name }, mode, disks: made.map((v) => v.name) };
     });
     return op;
+  }
+
+  /**
+   * Where a clone may go. A linked clone's disks are overlays of base layers beside its source's
+   * disks, so it stays on the source's host; so does a full clone into a pool only that host
+   * reaches, since the daemon serving the clone, the source's host, writes the copies. A full
+   * clone into a shared pool goes wherever the scheduler puts it among the hosts reaching it.
+   */
+  async #placementOf(src: VmRow, disks: readonly VolumeRow[], mode: 'linked' | 'full', target: PoolRow | undefined, networks: readonly string[]): Promise<NewVmPlacement> {
+    const root = disks.find((d) => d.role === 'root');
+    const pool = target ?? (root ? await this.#d.pools.row(root.pool_id) : undefined);
+    const pinned = mode === 'linked' || !pool?.shared;
+    return { networks, ...(pool && { pool: pool.name }), ...(pinned && { pin: src.host }) };
   }
 
   async #linked(src: VmRow, disks: VolumeRow[], names: string[], clone: VmRow, qmp: QmpClient | undefined): Promise<VolumeRow[]> {

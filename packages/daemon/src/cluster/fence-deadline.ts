@@ -37,3 +37,22 @@ export function readFenceDeadline(path: string): number | undefined {
 export function removeFenceDeadline(path: string): void {
   rmSync(path, { force: true });
 }
+
+/**
+ * Writes the VMs the guard must stop when it fences: the HA VMs of this host, which the leader
+ * restarts elsewhere once the lease is out. Other VMs stay with the host (nothing else runs
+ * them), so a daemon down for longer than its lease does not take them down.
+ */
+export function writeFencedVms(path: string, vmIds: readonly string[]): void {
+  writeFileSync(`${path}.tmp`, vmIds.map((id) => `${id}\n`).join(''), { mode: 0o600 });
+  renameSync(`${path}.tmp`, path);
+}
+
+/** The VM ids in the list; undefined when there is no list (then the guard stops every VM). */
+export function readFencedVms(path: string): Set<string> | undefined {
+  try {
+    return new Set(readFileSync(path, 'utf8').split('\n').filter((l) => /^[0-9a-f-]{36}$/.test(l)));
+  } catch {
+    return undefined;
+  }
+}

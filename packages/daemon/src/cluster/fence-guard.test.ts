@@ -45,21 +45,24 @@ describe('fence guard', () => {
   it('kills the host’s QEMUs once the deadline passes, spares them while it moves, and exits when disarmed', async () => {
     const guard = new FenceGuard(paths, pino({ level: 'silent' }), main);
     const a = fakeVm();
-    await guard.start(monotonicMs() + 1500);
+    const bystander = fakeVm();
+    await guard.start(monotonicMs() + 1500, [a.id]);
     // A file that is not a VM's directory does not trip the sweep.
     writeFileSync(join(paths.runRoot, 'stray'), 'x');
     await new Promise((r) => setTimeout(r, 800));
     expect(processState(a.pid)).toBe('alive');
     // Kept alive by renewals…
-    guard.extend(monotonicMs() + 1500);
+    guard.extend(monotonicMs() + 1500, [a.id]);
     await new Promise((r) => setTimeout(r, 1000));
     expect(processState(a.pid)).toBe('alive');
     // …and killed when they stop.
     expect(await until(() => processState(a.pid) !== 'alive', 3000)).toBe(true);
+    // Only the listed (HA) VMs are fenced: the others stay with their host.
+    expect(processState(bystander.pid)).toBe('alive');
 
     // A second guard object (a restarted daemon) finds the running guard instead of starting another.
     const again = new FenceGuard(paths, pino({ level: 'silent' }), main);
-    await again.start(monotonicMs() + 60_000);
+    await again.start(monotonicMs() + 60_000, []);
     const b = fakeVm();
     await new Promise((r) => setTimeout(r, 600));
     expect(processState(b.pid)).toBe('alive');

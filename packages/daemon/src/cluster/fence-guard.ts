@@ -10,14 +10,14 @@ import type { Logger } from 'pino';
 import { processCmdline, processState } from '../host/proc.js';
 import { startDetached } from '../host/exec.js';
 import type { DataPaths } from '../paths.js';
-import { monotonicMs, removeFenceDeadline, writeFenceDeadline } from './fence-deadline.js';
+import { monotonicMs, removeFenceDeadline, writeFenceDeadline, writeFencedVms } from './fence-deadline.js';
 
 /** The guard's entry point, built beside this module. */
 export const fenceGuardMain = join(import.meta.dirname, 'fence-guard-main.js');
 
 /** The guard's files in a data directory. */
-export function fenceFiles(paths: DataPaths): { deadline: string; pidfile: string; log: string } {
-  return { deadline: join(paths.root, 'fence.deadline'), pidfile: join(paths.root, 'fence-guard.pid'), log: join(paths.logRoot, 'fence-guard.log') };
+export function fenceFiles(paths: DataPaths): { deadline: string; vms: string; pidfile: string; log: string } {
+  return { deadline: join(paths.root, 'fence.deadline'), vms: join(paths.root, 'fence.vms'), pidfile: join(paths.root, 'fence-guard.pid'), log: join(paths.logRoot, 'fence-guard.log') };
 }
 
 /** This host's fence guard. */
@@ -39,7 +39,8 @@ export class FenceGuard {
    * Arms the guard with a first deadline and starts it unless a guard for this data directory
    * already runs (after a daemon restart it does).
    */
-  async start(deadline: number): Promise<void> {
+  async start(deadline: number, haVms: readonly string[]): Promise<void> {
+    writeFencedVms(this.#files.vms, haVms);
     writeFenceDeadline(this.#files.deadline, deadline);
     const running = this.#runningPid();
     if (running !== undefined) {
@@ -48,7 +49,7 @@ export class FenceGuard {
     }
     const out = openSync(this.#files.log, 'a', 0o600);
     try {
-      const child = await startDetached(process.execPath, [this.#main, this.#paths.runRoot, this.#files.deadline, this.#files.log], { outputFd: out, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+      const child = await startDetached(process.execPath, [this.#main, this.#paths.runRoot, this.#files.deadline, this.#files.log, this.#files.vms], { outputFd: out, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
       writeFileSync(this.#files.pidfile, `${child.pid}\n`, { mode: 0o600 });
       this.#log.info({ pid: child.pid }, 'fence guard started');
     } finally {
@@ -56,8 +57,9 @@ export class FenceGuard {
     }
   }
 
-  /** Moves the deadline: the lease was renewed by a request that started at `renewStartedAt` (monotonic ms). */
-  extend(deadline: number): void {
+  /** Moves the deadline (monotonic ms; the lease was renewed) and sets the VMs it would stop. */
+  extend(deadline: number, haVms: readonly string[]): void {
+    writeFencedVms(this.#files.vms, haVms);
     writeFenceDeadline(this.#files.deadline, deadline);
   }
 

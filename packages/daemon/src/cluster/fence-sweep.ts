@@ -8,8 +8,11 @@ import { isQemuOf, readPidfile } from '../host/proc.js';
 import { pidfilePath } from '../qemu/launch-spec.js';
 import { join } from 'node:path';
 
-/** SIGKILLs the QEMU of every VM under `runRoot`; returns the VM ids whose QEMU it killed. */
-export function killAllQemus(runRoot: string): string[] {
+/**
+ * SIGKILLs the QEMU of every VM under `runRoot` (only those in `only`, when given); returns the
+ * VM ids whose QEMU it killed.
+ */
+export function killAllQemus(runRoot: string, only?: ReadonlySet<string>): string[] {
   let ids: string[];
   try {
     ids = readdirSync(runRoot);
@@ -18,6 +21,7 @@ export function killAllQemus(runRoot: string): string[] {
   }
   const killed: string[] = [];
   for (const id of ids) {
+    if (only && !only.has(id)) continue;
     try {
       const pid = readPidfile(pidfilePath(join(runRoot, id)));
       if (pid === undefined || !isQemuOf(pid, id)) continue;

@@ -7,6 +7,7 @@
  * open to a later VM. The cost is 32 bits of uids, from a billion up: more VMs than any host makes.
  */
 import { sql } from 'kysely';
+import { lockKey } from '../store/db-lock.js';
 import type { Db } from '../store/open-database.js';
 import { confining, type VmOwner } from './vm-owner.js';
 
@@ -28,6 +29,9 @@ export class RunUids {
    */
   async ensure(vmId: string): Promise<number> {
     return this.#db.transaction().execute(async (tx) => {
+      // The counter's UPDATE ... RETURNING is atomic by itself; the lock keeps two hosts starting
+      // the same VM from both finding it without a uid and each giving it one.
+      await lockKey(tx, `run-uid:${vmId}`);
       const vm = await tx.selectFrom('vms').select('run_uid').where('id', '=', vmId).executeTakeFirst();
       if (!vm) throw new Error(`no VM ${vmId} to give a uid to`);
       if (vm.run_uid !== null && vm.run_uid !== undefined) return vm.run_uid;

@@ -12,6 +12,7 @@ import { HerdError, apiBase } from '@herd/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit-log.js';
+import { wasRelayed } from './forward-hook.js';
 import { requestScope, routeIdOf } from './request-scope-of.js';
 
 /** The path parameters that name a part of the `{id}` resource, in the order they are appended to the target. */
@@ -24,7 +25,7 @@ export function registerAuditHook(app: FastifyInstance, audit: AuditLog, log: Lo
     if (failure !== undefined && isAudited(request)) throw new HerdError('audit_unavailable', { reason: failure });
   });
   app.addHook('onResponse', async (request, reply) => {
-    if (!isAudited(request)) return;
+    if (!isAudited(request) || wasRelayed(request)) return;
     const scope = requestScope(request);
     const path = request.url.split('?')[0] ?? request.url;
     try {

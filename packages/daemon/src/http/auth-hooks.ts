@@ -1,11 +1,13 @@
 /**
  * Authentication and authorization of every API request, before validation and before any
  * handler: the caller is found from a bearer token, root's peer credentials on the local
- * socket, or (console WebSockets only) a console ticket; the route's declared access is
- * checked; and the handler then runs inside the request's scope (caller and project).
+ * socket, another host's signature on a request it relayed, or (console WebSockets only) a
+ * console ticket; the route's declared access is checked; and the handler then runs inside the
+ * request's scope (caller and project).
  */
 import { HerdError, projectHeader, routeAccess, type RouteId } from '@herd/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { forwardHeaders, type ForwardClaim } from '../cluster/forward-signature.js';
 import { runInScope, type Principal } from '../tenancy/request-scope.js';
 import { requestScope, routeIdOf, setRequestScope } from './request-scope-of.js';
 import type { Services } from './services.js';
@@ -13,11 +15,41 @@ import type { Services } from './services.js';
 // Routes a browser opens as a WebSocket, which cannot carry a header: a ticket authenticates them.
 const ticketRoutes = new Set<RouteId>(['getVmConsole', 'getVmVnc']);
 
+/** Whether route `id` is a WebSocket that a console ticket opens (checked by the host that issued it). */
+export function isTicketRoute(id: RouteId): boolean {
+  return ticketRoutes.has(id);
+}
+
+const forwardClaims = new WeakMap<FastifyRequest, ForwardClaim | undefined>();
+
+/**
+ * The checked claim of a request another host relayed, undefined for one it did not; throws
+ * unauthenticated when the signature is forged, stale or incomplete. Checked once per request.
+ */
+export function forwardClaimOf(request: FastifyRequest, s: Services): ForwardClaim | undefined {
+  if (forwardClaims.has(request)) return forwardClaims.get(request);
+  const h = (name: string) => {
+    const v = request.headers[name];
+    if (Array.isArray(v)) throw new HerdError('unauthenticated', { reason: `the forwarded request has ${name} more than once` });
+    return v;
+  };
+  const claim = s.auth.authenticator.forwardClaim(request.method, request.url, headerProject(request), {
+    by: h(forwardHeaders.by),
+    actingUser: h(forwardHeaders.actingUser),
+    time: h(forwardHeaders.time),
+    signature: h(forwardHeaders.signature),
+  });
+  forwardClaims.set(request, claim);
+  return claim;
+}
+
 /** Registers the hooks on `app`; call before the routes are added. */
 export function registerAuth(app: FastifyInstance, s: Services): void {
   app.addHook('onRequest', async (request) => {
     const id = routeIdOf(request);
     if (!id || routeAccess[id].scope === 'public') return;
+    // A forged forward is refused even where a ticket would let the caller in.
+    forwardClaimOf(request, s);
     const params = (request.params ?? {}) as Record<string, string>;
     const ticketHolder = ticketRoutes.has(id) ? ticketOf(request, s, params.id ?? '') : undefined;
     let principal: Principal;
@@ -49,7 +81,12 @@ export async function requireClusterAdmin(request: FastifyRequest, s: Services):
 
 function credentials(request: FastifyRequest, s: Services) {
   const peerUid = s.auth.peerUid(request.raw.socket);
-  return { ...(request.headers.authorization !== undefined ? { authorization: request.headers.authorization } : {}), ...(peerUid !== undefined ? { peerUid } : {}) };
+  const forwarded = forwardClaimOf(request, s);
+  return {
+    ...(request.headers.authorization !== undefined ? { authorization: request.headers.authorization } : {}),
+    ...(peerUid !== undefined ? { peerUid } : {}),
+    ...(forwarded !== undefined ? { forwarded } : {}),
+  };
 }
 
 function headerProject(request: FastifyRequest): string | undefined {

@@ -11,10 +11,13 @@ import Fastify, {
 import type { Logger } from 'pino';
 import { registerAuth } from './auth-hooks.js';
 import { registerAuditHook } from './audit-hook.js';
+import { registerForwarding } from './forward-hook.js';
 import { auditHandlers } from './routes/audit-handlers.js';
 import { alertHandlers } from './routes/alert-handlers.js';
 import { consoleHandlers, consoleSocket } from './routes/console-handlers.js';
 import { eventHandlers } from './routes/event-handlers.js';
+import { hostHandlers } from './routes/host-handlers.js';
+import { clusterHandlers } from './routes/cluster-handlers.js';
 import { imageHandlers } from './routes/image-handlers.js';
 import { metaHandlers } from './routes/meta-handlers.js';
 import { metricsHandlers, registerPrometheusRoute } from './routes/metrics-handlers.js';
@@ -87,6 +90,8 @@ export async function buildServer(services: Services, logger: Logger): Promise<F
     ...vmHandlers(services),
     ...imageHandlers(services),
     ...metaHandlers(services),
+    ...hostHandlers(services),
+    ...clusterHandlers(services),
     ...eventHandlers(services),
     ...consoleHandlers(services),
     ...metricsHandlers(services),
@@ -103,6 +108,7 @@ export async function buildServer(services: Services, logger: Logger): Promise<F
     getVmVnc: vncSocket(services),
   };
 
+  registerForwarding(app, services);
   registerAuth(app, services);
   registerPrometheusRoute(app, services);
   const openapi = buildOpenApi(services.version);

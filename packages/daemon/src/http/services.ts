@@ -24,6 +24,22 @@ import type { Authenticator } from '../tenancy/authenticator.js';
 import type { Authorizer } from '../tenancy/authorizer.js';
 import type { TenancyService } from '../tenancy/tenancy-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { Forwarder } from '../cluster/forwarder.js';
+import type { HostDrain } from '../cluster/host-drain.js';
+import type { MigrationService } from '../cluster/migration-service.js';
+import type { MigrationTarget } from '../cluster/migration-target.js';
+import type { Rebalancer } from '../cluster/rebalancer.js';
+
+/** What this host does as a member of the cluster. */
+export interface ClusterServices {
+  readonly hostName: string;
+  /** Live migrations out of this host. */
+  readonly migrations: MigrationService;
+  /** Live migrations into this host. */
+  readonly migrationTarget: MigrationTarget;
+  readonly drain: HostDrain;
+  readonly rebalancer: Rebalancer;
+}
 
 /** The services behind the API. */
 export interface Services {
@@ -33,6 +49,7 @@ export interface Services {
   readonly ops: OperationStore;
   readonly events: EventLog;
   readonly hosts: HostService;
+  readonly cluster: ClusterServices;
   readonly consoles: ConsoleHubs;
   /** Graphical consoles: tickets, admission and the VNC relay. */
   readonly vnc: VncConsoles;
@@ -58,6 +75,8 @@ export interface Services {
   readonly tenancy: TenancyService;
   /** The hash-chained audit log of state-changing requests. */
   readonly audit: AuditLog;
+  /** Finds the host that runs a VM and relays requests there (cluster mode). */
+  readonly forwarder: Forwarder;
   /** Who is calling and what they may do. */
   readonly auth: {
     readonly authenticator: Authenticator;

@@ -24,6 +24,10 @@ export function validationError(errors: readonly ErrorObject[], part: string, da
     case 'additionalProperties': {
       const extra = String(e.params.additionalProperty);
       const field = path ? `${path}.${extra}` : extra;
+      // A map whose keys follow a pattern (labels): the key is malformed, not unknown.
+      const keyPatterns = Object.keys((e.parentSchema as { patternProperties?: object } | undefined)?.patternProperties ?? {});
+      if (keyPatterns.length)
+        return new HerdError('validation_failed', { field, reason: `'${extra}' is not a valid key of ${path || part}: keys must match ${keyPatterns.join(' or ')}` });
       return new HerdError('validation_failed', { field, reason: `unknown ${where}field '${field}'; it is not part of the API (see /api/v1/openapi.json)` });
     }
     case 'required': {

@@ -2,6 +2,7 @@
 import { HerdError } from '@herd/api';
 import type { EventLog } from '../events/event-log.js';
 import type { Db } from '../store/open-database.js';
+import { isUniqueViolation } from '../store/unique-violation.js';
 import type { ImageRow } from '../store/schema.js';
 import { isUuid } from '../util/uuid.js';
 import { owningProjectId } from '../tenancy/request-scope.js';
@@ -50,7 +51,7 @@ export class ImageRepo {
     try {
       await this.#db.insertInto('images').values({ ...row, project_id: owningProjectId() }).execute();
     } catch (e) {
-      if (String(e).includes('UNIQUE constraint failed: images.name')) throw new HerdError('name_taken', { kind: 'image', name: row.name });
+      if (isUniqueViolation(e, 'images', 'name')) throw new HerdError('name_taken', { kind: 'image', name: row.name });
       throw e;
     }
     await this.#events.append({

@@ -70,13 +70,17 @@ export class SqliteMetricsStore implements MetricsStore {
     await this.#db.transaction().execute(async (trx) => {
       const ids = await this.#ensureSeries(trx, samples);
       const raw = samples.map((s, i) => ({ series_id: ids[i]!, time: Math.round(s.time), value: s.value }));
-      for (let i = 0; i < raw.length; i += CHUNK)
+      // One row per key (the last value wins, as the upsert would have it), in key order:
+      // PostgreSQL refuses a statement that upserts one row twice, and batches that lock rows in
+      // one order cannot deadlock with another host's.
+      const points = [...new Map(raw.map((r) => [`${r.series_id}:${r.time}`, r])).values()].sort((a, b) => a.series_id - b.series_id || a.time - b.time);
+      for (let i = 0; i < points.length; i += CHUNK)
         await trx
           .insertInto('metric_samples')
-          .values(raw.slice(i, i + CHUNK))
+          .values(points.slice(i, i + CHUNK))
           .onConflict((oc) => oc.columns(['series_id', 'time']).doUpdateSet({ value: sql`excluded.value` }))
           .execute();
-      const rollups = rollupRows(raw);
+      const rollups = rollupRows(raw).sort((a, b) => a.series_id - b.series_id || a.bucket - b.bucket);
       for (let i = 0; i < rollups.length; i += CHUNK)
         await trx
           .insertInto('metric_rollups')
@@ -85,8 +89,9 @@ export class SqliteMetricsStore implements MetricsStore {
             oc.columns(['series_id', 'bucket']).doUpdateSet({
               n: sql`metric_rollups.n + excluded.n`,
               v_sum: sql`metric_rollups.v_sum + excluded.v_sum`,
-              v_min: sql`min(metric_rollups.v_min, excluded.v_min)`,
-              v_max: sql`max(metric_rollups.v_max, excluded.v_max)`,
+              // CASE, not two-argument min()/max(): SQLite has those, PostgreSQL least()/greatest().
+              v_min: sql`CASE WHEN excluded.v_min < metric_rollups.v_min THEN excluded.v_min ELSE metric_rollups.v_min END`,
+              v_max: sql`CASE WHEN excluded.v_max > metric_rollups.v_max THEN excluded.v_max ELSE metric_rollups.v_max END`,
             }),
           )
           .execute();
@@ -103,6 +108,9 @@ export class SqliteMetricsStore implements MetricsStore {
   /** Points of one series in [from, to], oldest first; averaged per `stepMs` bucket when given. */
   async query(q: SeriesQuery): Promise<Point[]> {
     const id = await this.#seriesId(q.metric, q.target);
+    // Times are whole ms, so bounds rounded inward select the same points; PostgreSQL compares
+    // its bigint times with whole numbers only.
+    q = { ...q, from: Math.ceil(q.from), to: Math.floor(q.to) };
     if (id === undefined || q.to < q.from) return [];
     const step = q.stepMs !== undefined && q.stepMs > 0 ? Math.round(q.stepMs) : undefined;
     if (step !== undefined && step >= ROLLUP_MS) return this.#rollups(id, q.from, q.to, step);
@@ -178,7 +186,7 @@ export class SqliteMetricsStore implements MetricsStore {
         .where('time', '<=', to)
         .orderBy('time')
         .execute();
-    const rows = await sql<Point>`SELECT (time / CAST(${step} AS INTEGER)) * ${step} AS time, avg(value) AS value FROM metric_samples
+    const rows = await sql<Point>`SELECT (time / CAST(${step} AS BIGINT)) * ${step} AS time, avg(value) AS value FROM metric_samples
       WHERE series_id = ${id} AND time >= ${from} AND time <= ${to} GROUP BY 1 ORDER BY 1`.execute(this.#db);
     return rows.rows;
   }
@@ -186,7 +194,7 @@ export class SqliteMetricsStore implements MetricsStore {
   async #rollups(id: number, from: number, to: number, step: number): Promise<Point[]> {
     if (to < from) return [];
     // A rollup bucket belongs to the range when its minute overlaps it.
-    const rows = await sql<Point>`SELECT (bucket / CAST(${step} AS INTEGER)) * ${step} AS time, sum(v_sum) / sum(n) AS value FROM metric_rollups
+    const rows = await sql<Point>`SELECT (bucket / CAST(${step} AS BIGINT)) * ${step} AS time, sum(v_sum) / sum(n) AS value FROM metric_rollups
       WHERE series_id = ${id} AND bucket >= ${Math.floor(from / ROLLUP_MS) * ROLLUP_MS} AND bucket <= ${to} GROUP BY 1 ORDER BY 1`.execute(this.#db);
     return rows.rows;
   }

@@ -1,5 +1,5 @@
 /**
- * dnsmasq, the DHCP and DNS server of each nat and isolated network: it listens on the
+ * dnsmasq, the DHCP and DNS server of each nat, isolated and vxlan network: it listens on the
  * network's bridge address only, hands out the fixed address of each NIC (by MAC) and answers
  * for the VMs' names in the network's domain. Like QEMU it outlives the daemon: it daemonizes
  * with a pidfile, and the daemon finds it again after a restart, trusting a pid only when
@@ -11,10 +11,10 @@
  * (startDnsmasq checks), and writeLeases writes the files readable by all.
  */
 import { constants, readdirSync } from 'node:fs';
-import { chmod, rename, stat, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { processCmdline, processState, readPidfile } from '../host/proc.js';
-import { checkIpv4, inPrefix, netmask, parseIpv4 } from './ipv4.js';
+import { checkIpv4, formatIpv4, inPrefix, netmask, parseIpv4, prefixMask } from './ipv4.js';
 import { checkLinkName } from './link-names.js';
 import type { NetExec } from './net-exec.js';
 
@@ -36,6 +36,14 @@ export interface DnsmasqSpec {
   readonly router: boolean;
   /** Absolute directory of the network's dnsmasq files: pidfile, leases, hosts files. */
   readonly dir: string;
+  /**
+   * Answer only clients that have a fixed lease, and give out no address from `dhcpRange`: for
+   * networks with a server on every host (vxlan), where two servers must never hand one client
+   * different addresses.
+   */
+  readonly knownOnly?: boolean;
+  /** The MTU to tell clients (DHCP option 26), for networks below Ethernet's 1500. */
+  readonly mtu?: number;
 }
 
 /** A fixed lease: the NIC with this MAC gets this address and name. */
@@ -99,6 +107,7 @@ export function dnsmasqArgv(spec: DnsmasqSpec): string[] {
     if (!inPrefix(net, a)) throw new RangeError(`DHCP range ${what} ${what === 'start' ? spec.dhcpRange.start : spec.dhcpRange.end} is outside ${spec.gateway}/${prefixLength}`);
   }
   if (end < start) throw new RangeError(`DHCP range ${spec.dhcpRange.start}-${spec.dhcpRange.end} ends before it starts`);
+  if (spec.mtu !== undefined && !(Number.isInteger(spec.mtu) && spec.mtu >= 576 && spec.mtu <= 65535)) throw new RangeError(`MTU ${spec.mtu} is out of range: give 576 to 65535`);
   return [
     '--conf-file=/dev/null',
     `--pid-file=${join(dir, DNSMASQ_FILES.pidfile)}`,
@@ -108,7 +117,12 @@ export function dnsmasqArgv(spec: DnsmasqSpec): string[] {
     `--interface=${bridge}`,
     '--except-interface=lo',
     `--listen-address=${spec.gateway}`,
-    `--dhcp-range=${spec.dhcpRange.start},${spec.dhcpRange.end},${netmask(prefixLength)},1h`,
+    // `static`: addresses only from the hosts file, none from a pool.
+    spec.knownOnly
+      ? `--dhcp-range=${formatIpv4((net.address & prefixMask(prefixLength)) >>> 0)},static,${netmask(prefixLength)},1h`
+      : `--dhcp-range=${spec.dhcpRange.start},${spec.dhcpRange.end},${netmask(prefixLength)},1h`,
+    // Not even a NAK for a client without a lease: it may be another server's to answer.
+    ...(spec.knownOnly ? ['--dhcp-ignore=tag:!known'] : []),
     `--dhcp-hostsfile=${join(dir, DNSMASQ_FILES.hostsDhcp)}`,
     `--addn-hosts=${join(dir, DNSMASQ_FILES.hosts)}`,
     `--domain=${domain}`,
@@ -120,6 +134,7 @@ export function dnsmasqArgv(spec: DnsmasqSpec): string[] {
     '--no-hosts',
     // Option 3 (router) without a value: no default route.
     ...(spec.router ? [] : ['--dhcp-option=3']),
+    ...(spec.mtu !== undefined ? [`--dhcp-option=26,${spec.mtu}`] : []),
   ];
 }
 
@@ -171,15 +186,23 @@ async function writeAtomically(path: string, text: string): Promise<void> {
 
 /**
  * Writes the fixed leases of a network into `dir` (hosts.dhcp and hosts), each file replaced
- * atomically so a running dnsmasq never reads half of one. A running dnsmasq reads them on
- * {@link reloadDnsmasq}. `dir` must exist. Throws RangeError on a malformed lease.
+ * atomically so a running dnsmasq never reads half of one, and only when its text changed.
+ * Resolves to whether either file changed: a running dnsmasq reads them on {@link reloadDnsmasq}.
+ * `dir` must exist. Throws RangeError on a malformed lease.
  */
-export async function writeLeases(dir: string, leases: readonly DnsmasqLease[]): Promise<void> {
+export async function writeLeases(dir: string, leases: readonly DnsmasqLease[]): Promise<boolean> {
   const d = checkDir(dir);
-  const dhcp = hostsDhcpText(leases);
-  const hosts = hostsText(leases);
-  await writeAtomically(join(d, DNSMASQ_FILES.hostsDhcp), dhcp);
-  await writeAtomically(join(d, DNSMASQ_FILES.hosts), hosts);
+  let changed = false;
+  for (const [file, text] of [
+    [DNSMASQ_FILES.hostsDhcp, hostsDhcpText(leases)],
+    [DNSMASQ_FILES.hosts, hostsText(leases)],
+  ] as const) {
+    const path = join(d, file);
+    if ((await readFile(path, 'utf8').catch(() => undefined)) === text) continue;
+    await writeAtomically(path, text);
+    changed = true;
+  }
+  return changed;
 }
 
 /** Throws unless user nobody can reach `dir`: without that dnsmasq starts, but silently serves no names or fixed leases. */

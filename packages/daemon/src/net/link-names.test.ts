@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bridgeName, checkLinkName, hostBridgeNameProblem, linkNameProblem, tapName } from './link-names.js';
+import { bridgeName, checkLinkName, hostBridgeNameProblem, linkNameProblem, tapName, vxlanName } from './link-names.js';
 
 const netId = '1a2b3c4d-5e6f-4a0b-8c1d-2e3f4a5b6c7d';
 const nicId = 'ABCDEF01-2345-4678-9abc-def012345678';
@@ -9,7 +9,8 @@ describe('link names', () => {
     expect(bridgeName(netId)).toBe('hb-1a2b3c4d');
     expect(tapName(nicId)).toBe('ht-abcdef0123');
     expect(tapName(nicId)).toBe(tapName(nicId.toLowerCase()));
-    for (const n of [bridgeName(netId), tapName(nicId)]) expect(linkNameProblem(n)).toBeUndefined();
+    expect(vxlanName(netId)).toBe('hx-1a2b3c4d');
+    for (const n of [bridgeName(netId), tapName(nicId), vxlanName(netId)]) expect(linkNameProblem(n)).toBeUndefined();
   });
 
   it('refuses ids whose leading digits are not random', () => {
@@ -43,6 +44,7 @@ describe('link names', () => {
     expect(hostBridgeNameProblem('br0')).toBeUndefined();
     expect(hostBridgeNameProblem('hb-1a2b3c4d')).toMatch(/keeps for the links it makes/);
     expect(hostBridgeNameProblem('ht-x')).toMatch(/'ht-'/);
+    expect(hostBridgeNameProblem('hx-1a2b3c4d')).toMatch(/'hx-'/);
     expect(hostBridgeNameProblem('x'.repeat(16))).toMatch(/15/);
   });
 });

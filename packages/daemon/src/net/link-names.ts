@@ -9,6 +9,8 @@
 export const BRIDGE_PREFIX = 'hb-';
 /** Prefix of the tap devices herd makes for VM NICs. */
 export const TAP_PREFIX = 'ht-';
+/** Prefix of the VXLAN devices herd makes for its vxlan networks. */
+export const VXLAN_PREFIX = 'hx-';
 
 /** Longest interface name Linux accepts, in bytes. */
 export const MAX_LINK_NAME_BYTES = 15;
@@ -41,7 +43,7 @@ export function linkNameProblem(name: string): string | undefined {
 export function hostBridgeNameProblem(name: string): string | undefined {
   const problem = linkNameProblem(name);
   if (problem) return problem;
-  for (const prefix of [BRIDGE_PREFIX, TAP_PREFIX]) {
+  for (const prefix of [BRIDGE_PREFIX, TAP_PREFIX, VXLAN_PREFIX]) {
     if (name.startsWith(prefix)) return `'${name}' starts with '${prefix}', which herd keeps for the links it makes; give the name of a bridge you made`;
   }
   return undefined;
@@ -62,7 +64,7 @@ function uuidHex(id: string, count: number, what: string): string {
   return id.replaceAll('-', '').slice(0, count).toLowerCase();
 }
 
-/** The bridge of nat or isolated network `networkId` (a v4 UUID): `hb-` and its first 8 hex digits. */
+/** The bridge of nat, isolated or vxlan network `networkId` (a v4 UUID): `hb-` and its first 8 hex digits. */
 export function bridgeName(networkId: string): string {
   return `${BRIDGE_PREFIX}${uuidHex(networkId, 8, 'network id')}`;
 }
@@ -70,4 +72,12 @@ export function bridgeName(networkId: string): string {
 /** The tap device of NIC `nicId` (a v4 UUID): `ht-` and its first 10 hex digits. */
 export function tapName(nicId: string): string {
   return `${TAP_PREFIX}${uuidHex(nicId, 10, 'NIC id')}`;
+}
+
+/**
+ * The VXLAN device of vxlan network `networkId` (a v4 UUID): `hx-` and the same 8 hex digits as
+ * its bridge, so that either name leads to the other.
+ */
+export function vxlanName(networkId: string): string {
+  return `${VXLAN_PREFIX}${uuidHex(networkId, 8, 'network id')}`;
 }

@@ -1,7 +1,7 @@
 /**
  * What iproute2 reports about links, decoded where it enters: `ip -j -d addr show` for a link's
- * kind, state, master, bridge options and IPv4 addresses, and `bridge -j vlan show` for a bridge
- * port's VLANs. Only the fields herd acts on are checked; iproute2 adds others freely. Pure.
+ * kind, state, master, MAC address, bridge and VXLAN options and IPv4 addresses, and
+ * `bridge -j vlan show` for a bridge port's VLANs. Only the fields herd acts on are checked; iproute2 adds others freely. Pure.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -13,6 +13,7 @@ const IpLinkJson = Type.Object({
   mtu: Type.Integer(),
   flags: Type.Array(Type.String()),
   master: Type.Optional(Type.String()),
+  address: Type.Optional(Type.String()),
   linkinfo: Type.Optional(
     Type.Object({
       info_kind: Type.Optional(Type.String()),
@@ -28,6 +29,11 @@ const IpLinkJson = Type.Object({
           // tun/tap; `user` only when the device has an owner (`ip tuntap add ... user UID`)
           type: Type.Optional(Type.String()),
           user: Type.Optional(Type.Integer()),
+          // vxlan; `local` only when the device was given one
+          id: Type.Optional(Type.Integer()),
+          local: Type.Optional(Type.String()),
+          port: Type.Optional(Type.Integer()),
+          learning: Type.Optional(Type.Boolean()),
         }),
       ),
     }),
@@ -49,6 +55,17 @@ export interface BridgeOptions {
   readonly nfCallIp6tables: boolean;
 }
 
+/** VXLAN options herd sets, as the kernel reports them. */
+export interface VxlanOptions {
+  readonly vni: number;
+  /** The underlay source address, when one was set. */
+  readonly local: string | undefined;
+  /** UDP destination port. */
+  readonly port: number;
+  /** Whether the device learns remote MACs from received packets (herd turns it off). */
+  readonly learning: boolean;
+}
+
 /** One link as `ip -j -d addr show` reports it. */
 export interface LinkState {
   readonly name: string;
@@ -63,10 +80,14 @@ export interface LinkState {
   readonly up: boolean;
   /** The bridge it is a port of. */
   readonly master: string | undefined;
+  /** Its MAC address (lower case), for links that have one. */
+  readonly mac?: string | undefined;
   /** Its IPv4 addresses as `address/prefix`. */
   readonly ipv4: readonly string[];
   /** Set for bridges. */
   readonly bridge: BridgeOptions | undefined;
+  /** Set for VXLAN devices. */
+  readonly vxlan?: VxlanOptions | undefined;
 }
 
 /** Decodes the JSON of `ip -j -d addr show [dev NAME]`. Throws when it lacks the fields herd reads. Pure. */
@@ -90,6 +111,7 @@ function toLinkState(l: IpLinkJson): LinkState {
     mtu: l.mtu,
     up: l.flags.includes('UP'),
     master: l.master,
+    mac: l.address?.toLowerCase(),
     ipv4: (l.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`),
     bridge:
       kind === 'bridge'
@@ -102,6 +124,7 @@ function toLinkState(l: IpLinkJson): LinkState {
             nfCallIp6tables: data.nf_call_ip6tables === 1,
           }
         : undefined,
+    vxlan: kind === 'vxlan' ? { vni: data.id ?? 0, local: data.local, port: data.port ?? 0, learning: data.learning ?? true } : undefined,
   };
 }
 

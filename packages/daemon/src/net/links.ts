@@ -25,6 +25,11 @@ export interface BridgeSpec {
   readonly mtu?: number;
   /** The bridge's IPv4 address with prefix (`10.0.0.1/24`): its only one once ensured. */
   readonly address?: string;
+  /**
+   * The bridge's own MAC address. Set, it stays fixed; unset, the kernel picks one and changes it
+   * as ports come and go.
+   */
+  readonly mac?: string;
   /** VLAN filtering, needed for taps with a `vlan` (the kernel needs CONFIG_BRIDGE_VLAN_FILTERING). */
   readonly vlanFiltering?: boolean;
   /**
@@ -66,6 +71,12 @@ function checkVlan(vid: number): void {
   if (!(Number.isInteger(vid) && vid >= 1 && vid <= 4094)) throw new RangeError(`VLAN ${vid} is out of range: give 1 to 4094`);
 }
 
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+
+function checkUnicastMac(mac: string): void {
+  if (!MAC.test(mac) || (parseInt(mac.slice(0, 2), 16) & 1) === 1) throw new RangeError(`'${mac}' is not a unicast MAC address in lower case such as 0a:00:5e:12:34:56`);
+}
+
 function checkBridgeAddress(address: string): void {
   const p = parseIpv4Prefixed(address);
   if (!p || p.prefixLength < 1 || p.prefixLength > 30) throw new RangeError(`bridge address '${address}' is not an IPv4 address with a prefix such as 10.0.0.1/24`);
@@ -79,6 +90,7 @@ export function bridgeCommands(name: string, current: LinkState | undefined, spe
   checkLinkName(name);
   checkMtu(spec.mtu);
   if (spec.address !== undefined) checkBridgeAddress(spec.address);
+  if (spec.mac !== undefined) checkUnicastMac(spec.mac);
   if (spec.pvid !== undefined) {
     checkVlan(spec.pvid);
     if (spec.vlanFiltering !== true) throw new RangeError(`bridge ${name}: a pvid needs vlanFiltering`);
@@ -88,6 +100,7 @@ export function bridgeCommands(name: string, current: LinkState | undefined, spe
   if (current === undefined) {
     cmds.push(ip('link', 'add', 'name', name, 'type', 'bridge', ...BRIDGE_OPTIONS, ...(spec.vlanFiltering ? ['vlan_filtering', '1', ...pvid] : [])));
     if (spec.mtu !== undefined) cmds.push(ip('link', 'set', 'dev', name, 'mtu', String(spec.mtu)));
+    if (spec.mac !== undefined) cmds.push(ip('link', 'set', 'dev', name, 'address', spec.mac));
     if (spec.address !== undefined) cmds.push(ip('addr', 'replace', spec.address, 'dev', name));
     cmds.push(ip('link', 'set', 'dev', name, 'up'));
     return cmds;
@@ -105,6 +118,7 @@ export function bridgeCommands(name: string, current: LinkState | undefined, spe
   if (spec.pvid !== undefined && spec.pvid !== b.vlanDefaultPvid) options.push(...pvid);
   if (options.length) cmds.push(ip('link', 'set', 'dev', name, 'type', 'bridge', ...options));
   if (spec.mtu !== undefined && spec.mtu !== current.mtu) cmds.push(ip('link', 'set', 'dev', name, 'mtu', String(spec.mtu)));
+  if (spec.mac !== undefined && spec.mac !== current.mac) cmds.push(ip('link', 'set', 'dev', name, 'address', spec.mac));
   if (spec.address !== undefined) {
     if (!current.ipv4.includes(spec.address)) cmds.push(ip('addr', 'replace', spec.address, 'dev', name));
     // The bridge is herd's: an address left from an earlier CIDR of the network would still route.
@@ -173,6 +187,16 @@ async function runAll(exec: NetExec, cmds: readonly NetCommand[]): Promise<void>
   for (const c of cmds) await runCommand(exec, c);
 }
 
+/** Runs planned commands in order in the namespace of `exec`; throws ExecError on the first that fails. */
+export async function runPlan(exec: NetExec, cmds: readonly NetCommand[]): Promise<void> {
+  await runAll(exec, cmds);
+}
+
+/** Reads link `name` (`ip -j -d addr show`), or undefined when there is none. May be called at any time. */
+export async function readLink(exec: NetExec, name: string): Promise<LinkState | undefined> {
+  return linkState(exec, name);
+}
+
 /** Reads link `name`, or undefined when there is none. */
 async function linkState(exec: NetExec, name: string): Promise<LinkState | undefined> {
   const c = ip('-j', '-d', 'addr', 'show', 'dev', checkLinkName(name));
@@ -190,7 +214,7 @@ function vlanUnsupported(e: unknown): boolean {
 
 /**
  * Makes bridge `name`, or brings an existing one to `spec`: STP off and forward delay 0, bridged
- * traffic visible to conntrack, the given MTU, `spec.address` as its only IPv4 address, up.
+ * traffic visible to conntrack, the given MTU and MAC, `spec.address` as its only IPv4 address, up.
  * Idempotent; only for bridges herd owns (it removes other addresses). Throws when `name` is
  * taken by another kind of link, or VLAN filtering is asked of a kernel without it.
  */

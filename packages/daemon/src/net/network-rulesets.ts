@@ -75,3 +75,49 @@ export function isolatedRuleset(spec: NetworkRulesetSpec): string {
     '}',
   ]);
 }
+
+/** What the overlay table of a vxlan network is built from. */
+export interface OverlayRulesetSpec {
+  /** The network's VXLAN device, a port of its bridge. */
+  readonly vxlan: string;
+  /** The MAC of the network's bridge, the same on every host (see vxlan.ts). */
+  readonly gatewayMac: string;
+}
+
+/** The table (family `bridge`) of the vxlan network whose bridge is `bridge`: `herd-vx-<bridge>`. Pure. */
+export function overlayTableName(bridge: string): string {
+  return checkTableName(`herd-vx-${bridge}`);
+}
+
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+
+/**
+ * The body of table `bridge herd-vx-<bridge>` ({@link overlayTableName}): no frame from the
+ * gateway's MAC crosses the overlay, either way. Every host's bridge has the network's gateway
+ * address and MAC, so each host answers its own guests' ARP, DHCP and DNS; without this table
+ * each broadcast would get an answer from every host. The kernel does not stop those: a bridge
+ * that receives a frame from its own MAC on a port only logs "received packet on hx-... with own
+ * address as source address" and forwards it (seen on Linux 6.18; vxlan-network.test.ts checks
+ * the table makes the difference). Throws RangeError on a bad name or MAC. Pure.
+ */
+export function overlayRuleset(spec: OverlayRulesetSpec): string {
+  const vx = quoteIfname(spec.vxlan);
+  if (!MAC.test(spec.gatewayMac)) throw new RangeError(`'${spec.gatewayMac}' is not a MAC address in lower case such as 0a:12:34:56:78:9a`);
+  const mac = spec.gatewayMac;
+  return bodyOf([
+    // Prerouting: before the bridge learns or delivers anything (and before that log line).
+    'chain prerouting {',
+    '\ttype filter hook prerouting priority filter; policy accept;',
+    `\tiifname ${vx} ether saddr ${mac} drop`,
+    '}',
+    'chain forward {',
+    '\ttype filter hook forward priority filter; policy accept;',
+    `\toifname ${vx} ether saddr ${mac} drop`,
+    '}',
+    // What this host's own stack (ARP replies, dnsmasq) sends out by the bridge.
+    'chain output {',
+    '\ttype filter hook output priority filter; policy accept;',
+    `\toifname ${vx} ether saddr ${mac} drop`,
+    '}',
+  ]);
+}

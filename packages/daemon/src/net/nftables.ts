@@ -6,7 +6,7 @@
  * old one in force. Needs root (CAP_NET_ADMIN in the namespace of `exec`).
  *
  * The rulesets themselves are built by pure functions, re-exported here: network-rulesets.ts
- * (nat and isolated networks) and security-group-ruleset.ts.
+ * (nat, isolated and vxlan networks) and security-group-ruleset.ts.
  */
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -14,7 +14,16 @@ import type { NetExec } from './net-exec.js';
 import { checkFamily, checkTableName, NFT_FAMILIES, type NftFamily, type NftTable } from './nft-syntax.js';
 
 export { NFT_FAMILIES, type NftFamily, type NftTable } from './nft-syntax.js';
-export { natRuleset, isolatedRuleset, natTableName, isolatedTableName, type NetworkRulesetSpec } from './network-rulesets.js';
+export {
+  natRuleset,
+  isolatedRuleset,
+  overlayRuleset,
+  natTableName,
+  isolatedTableName,
+  overlayTableName,
+  type NetworkRulesetSpec,
+  type OverlayRulesetSpec,
+} from './network-rulesets.js';
 export {
   securityGroupRuleset,
   SECURITY_GROUP_TABLES,

@@ -4,15 +4,21 @@
  * Linux limits interface names to 15 bytes.
  */
 
-import { BRIDGE_PREFIX, TAP_PREFIX, bridgeName, tapName } from '../net/link-names.js';
+import { BRIDGE_PREFIX, TAP_PREFIX, VXLAN_PREFIX, bridgeName, tapName, vxlanName } from '../net/link-names.js';
 
 /** Prefix of herd's bridges. */
 export const bridgePrefix = BRIDGE_PREFIX;
 /** Prefix of herd's tap devices. */
 export const tapPrefix = TAP_PREFIX;
 
-/** The bridge of a nat or isolated network. */
+/** Prefix of herd's VXLAN devices. */
+export const vxlanPrefix = VXLAN_PREFIX;
+
+/** The bridge of a nat, isolated or vxlan network. */
 export const bridgeNameFor = bridgeName;
+
+/** The VXLAN device of a vxlan network, a port of its bridge. */
+export const vxlanNameFor = vxlanName;
 
 /** The tap device of a NIC. */
 export const tapNameFor = tapName;

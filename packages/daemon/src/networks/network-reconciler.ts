@@ -2,7 +2,14 @@
  * The network reconciler of this host: makes each network's bridge, nftables rules and DHCP/DNS
  * server match its record, level-triggered like the VM reconciler. dnsmasq outlives the daemon
  * as QEMU does and is found again through its pidfile; leases are rewritten from the NIC records
- * on every pass and dnsmasq told to re-read them.
+ * on every pass and dnsmasq told to re-read them when they changed.
+ *
+ * A vxlan network is an isolated network on every host at once, joined by a VXLAN device on
+ * each host's bridge (net/vxlan.ts) whose flood list is brought to the other online hosts on
+ * every pass. Every host's bridge has the same gateway address and MAC and runs its own dnsmasq
+ * with the same fixed leases (and no others), so a guest gets the same answers on any host, and
+ * keeps its gateway when it moves; nothing from the gateway's MAC crosses the overlay
+ * (overlayRuleset), so each host alone answers its own guests.
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,14 +17,16 @@ import type { Logger } from 'pino';
 import type { NetExec } from '../net/net-exec.js';
 import { dnsmasqArgv, listDnsmasq, reloadDnsmasq, runningDnsmasq, startDnsmasq, stopDnsmasq, writeLeases } from '../net/dnsmasq.js';
 import { deleteLink, enableForwarding, ensureBridge, ensureBridgeNetfilter, linkExists, listLinks } from '../net/links.js';
-import { applyTable, deleteTable, isolatedRuleset, isolatedTableName, listTables, natRuleset, natTableName } from '../net/nftables.js';
+import { applyTable, deleteTable, isolatedRuleset, isolatedTableName, listTables, natRuleset, natTableName, overlayRuleset, overlayTableName } from '../net/nftables.js';
+import { ensureFloodList, ensureVxlan, overlayGatewayMac } from '../net/vxlan.js';
 import type { NetworkRow } from '../store/schema.js';
 import type { VmRepo } from '../vm/vm-repo.js';
 import { done, type ReconcileResult } from '../reconcile/work-queue.js';
 import { parseCidr } from './ipam.js';
-import { bridgePrefix, domainOf, tapNameFor, tapPrefix } from './network-names.js';
+import { bridgePrefix, domainOf, tapNameFor, tapPrefix, vxlanNameFor, vxlanPrefix } from './network-names.js';
 import type { NetworkRepo } from './network-repo.js';
 import type { NicRepo } from './nic-repo.js';
+import { floodTargets } from './underlay.js';
 
 /** What the network reconciler needs. */
 export interface NetworkReconcilerDeps {
@@ -29,12 +38,18 @@ export interface NetworkReconcilerDeps {
   readonly dirOf: (networkId: string) => string;
   /** The directory every network's directory is in (dnsmasq processes started elsewhere are not this daemon's). */
   readonly networksRoot: string;
+  /** The underlay addresses of the other online hosts of the cluster, read now (vxlan networks flood to them). */
+  readonly peers: () => Promise<string[]>;
+  /** This host's underlay address, the source of its VXLAN packets; undefined: none known (the kernel picks one by route). */
+  readonly localUnderlay: () => string | undefined;
   readonly log: Logger;
 }
 
 /** Reconciles networks of this host. */
 export class NetworkReconciler {
   readonly #d: NetworkReconcilerDeps;
+  /** Per network: the dnsmasq pid and the leases it was last told to read. */
+  readonly #told = new Map<string, string>();
 
   constructor(deps: NetworkReconcilerDeps) {
     this.#d = deps;
@@ -76,12 +91,19 @@ export class NetworkReconciler {
       return;
     }
     const subnet = parseCidr(row.cidr!);
-    // With a VLAN, the bridge's own port (the gateway) is in it too, or guests could not reach it.
-    await ensureBridge(exec, row.bridge, { mtu: row.mtu, address: `${row.gateway}/${subnet.prefix}`, ...(row.vlan !== null ? { vlanFiltering: true, pvid: row.vlan } : {}) });
+    const overlay = row.type === 'vxlan';
+    await ensureBridge(exec, row.bridge, {
+      mtu: row.mtu,
+      address: `${row.gateway}/${subnet.prefix}`,
+      // With a VLAN, the bridge's own port (the gateway) is in it too, or guests could not reach it.
+      ...(row.vlan !== null ? { vlanFiltering: true, pvid: row.vlan } : {}),
+      ...(overlay ? { mac: overlayGatewayMac(row.id) } : {}),
+    });
     if (row.type === 'nat') {
       await enableForwarding(exec);
       await applyTable(exec, 'ip', natTable(row), natRuleset({ bridge: row.bridge, cidr: row.cidr! }));
     } else await applyTable(exec, 'inet', isolatedTable(row), isolatedRuleset({ bridge: row.bridge, cidr: row.cidr! }));
+    if (overlay) await this.#ensureOverlay(row);
     const dir = this.#d.dirOf(row.id);
     await mkdir(dir, { recursive: true });
     const leases = [];
@@ -90,10 +112,14 @@ export class NetworkReconciler {
       if (n.ip && vm) leases.push({ mac: n.mac, ip: n.ip, name: vm.name });
     }
     await writeLeases(dir, leases);
-    const pid = runningDnsmasq(join(dir, 'dnsmasq.pid'), row.id);
-    if (pid !== undefined) reloadDnsmasq(pid);
-    else
-      await startDnsmasq(
+    const leaseText = JSON.stringify(leases);
+    let pid = runningDnsmasq(join(dir, 'dnsmasq.pid'), row.id);
+    // Only when the leases changed (vxlan networks get a pass every few seconds), and once after
+    // a daemon start, since what a running dnsmasq last read is not known then.
+    if (pid !== undefined) {
+      if (this.#told.get(row.id) !== `${pid} ${leaseText}`) reloadDnsmasq(pid);
+    } else
+      pid = await startDnsmasq(
         exec,
         dnsmasqArgv({
           networkId: row.id,
@@ -104,9 +130,27 @@ export class NetworkReconciler {
           domain: domainOf(row.name),
           router: row.type === 'nat',
           dir,
+          ...(overlay ? { knownOnly: true, mtu: row.mtu } : {}),
         }),
         join(dir, 'dnsmasq.pid'),
       );
+    this.#told.set(row.id, `${pid} ${leaseText}`);
+  }
+
+  /**
+   * The vxlan part of a pass: the table that keeps the gateway's frames on this host first, so
+   * that none leaves before it is in place; then the VXLAN device; then its flood list, exactly
+   * the other hosts online now.
+   */
+  async #ensureOverlay(row: NetworkRow): Promise<void> {
+    const { exec } = this.#d;
+    const vxlan = vxlanNameFor(row.id);
+    await applyTable(exec, 'bridge', overlayTable(row), overlayRuleset({ vxlan, gatewayMac: overlayGatewayMac(row.id) }));
+    const peers = await this.#d.peers();
+    const local = this.#d.localUnderlay();
+    await ensureVxlan(exec, vxlan, { vni: row.vni!, bridge: row.bridge, mtu: row.mtu, ...(local !== undefined ? { local } : {}) });
+    const { added, removed } = await ensureFloodList(exec, vxlan, floodTargets(peers, local));
+    if (added.length || removed.length) this.#d.log.info({ network: row.name, networkId: row.id, added, removed }, 'vxlan peers changed');
   }
 
   async #teardown(row: NetworkRow): Promise<void> {
@@ -114,12 +158,45 @@ export class NetworkReconciler {
     const dir = this.#d.dirOf(row.id);
     const pid = runningDnsmasq(join(dir, 'dnsmasq.pid'), row.id);
     if (pid !== undefined) await stopDnsmasq(pid);
+    this.#told.delete(row.id);
+    if (row.type === 'vxlan') await removeOverlay(exec, row.bridge, vxlanNameFor(row.id));
     if (row.type !== 'bridged') {
       await deleteTable(exec, 'ip', natTable(row));
       await deleteTable(exec, 'inet', isolatedTable(row));
       await deleteLink(exec, row.bridge);
     }
     await rm(dir, { recursive: true, force: true });
+  }
+
+  /**
+   * Removes what is left on this host of vxlan networks whose record is gone: deleted through
+   * another host, whose reconciler tore down only its own part. For the periodic pass; safe
+   * while networks are created, since a network's record exists before any of its links.
+   */
+  async sweepOverlays(): Promise<string[]> {
+    const { exec } = this.#d;
+    const devices = await listLinks(exec, vxlanPrefix);
+    const nets = await this.#d.networks.list();
+    const wanted = new Set(nets.filter((n) => n.type === 'vxlan').map((n) => vxlanNameFor(n.id)));
+    const ids = new Set(nets.map((n) => n.id));
+    const removed: string[] = [];
+    for (const vxlan of devices) {
+      if (wanted.has(vxlan)) continue;
+      // Both names end in the same leading hex digits of the network's id.
+      const hex = vxlan.slice(vxlanPrefix.length);
+      const bridge = `${bridgePrefix}${hex}`;
+      for (const d of listDnsmasq(this.#d.networksRoot)) {
+        if (ids.has(d.networkId) || !d.networkId.toLowerCase().startsWith(hex)) continue;
+        await stopDnsmasq(d.pid);
+        await rm(this.#d.dirOf(d.networkId), { recursive: true, force: true });
+      }
+      await removeOverlay(exec, bridge, vxlan);
+      await deleteTable(exec, 'inet', isolatedTableName(bridge));
+      await deleteLink(exec, bridge);
+      removed.push(`vxlan network on ${bridge}`);
+    }
+    if (removed.length) this.#d.log.info({ removed }, 'removed vxlan networks deleted on another host');
+    return removed;
   }
 
   /**
@@ -132,6 +209,12 @@ export class NetworkReconciler {
     const nics = await this.#d.nics.all();
     const removed: string[] = [];
     const bridges = new Set(nets.filter((n) => n.type !== 'bridged').map((n) => n.bridge));
+    const vxlans = new Set(nets.filter((n) => n.type === 'vxlan').map((n) => vxlanNameFor(n.id)));
+    for (const v of await listLinks(exec, vxlanPrefix)) {
+      if (vxlans.has(v)) continue;
+      await deleteLink(exec, v);
+      removed.push(`vxlan device ${v}`);
+    }
     for (const b of await listLinks(exec, bridgePrefix)) {
       if (bridges.has(b)) continue;
       await deleteLink(exec, b);
@@ -144,7 +227,7 @@ export class NetworkReconciler {
       await deleteLink(exec, t);
       removed.push(`tap ${t}`);
     }
-    const tables = new Set(nets.flatMap((n) => [natTable(n), isolatedTable(n)]));
+    const tables = new Set(nets.flatMap((n) => [natTable(n), isolatedTable(n), overlayTable(n)]));
     for (const t of await listTables(exec, 'herd-')) {
       if (t.name === 'herd-secgroups' || tables.has(t.name)) continue;
       await deleteTable(exec, t.family, t.name);
@@ -167,4 +250,14 @@ function natTable(n: Pick<NetworkRow, 'bridge'>): string {
 
 function isolatedTable(n: Pick<NetworkRow, 'bridge'>): string {
   return isolatedTableName(n.bridge);
+}
+
+function overlayTable(n: Pick<NetworkRow, 'bridge'>): string {
+  return overlayTableName(n.bridge);
+}
+
+/** Removes the VXLAN device of a vxlan network and its table; the rest goes as for isolated networks. */
+async function removeOverlay(exec: NetExec, bridge: string, vxlan: string): Promise<void> {
+  await deleteLink(exec, vxlan);
+  await deleteTable(exec, 'bridge', overlayTableName(bridge));
 }

@@ -2,6 +2,7 @@
 import { HerdError } from '@herd/api';
 import type { EventLog } from '../events/event-log.js';
 import type { Db } from '../store/open-database.js';
+import { isUniqueViolation } from '../store/unique-violation.js';
 import type { NetworkRow, NetworksTable } from '../store/schema.js';
 import { isUuid } from '../util/uuid.js';
 import { owningProjectId } from '../tenancy/request-scope.js';
@@ -41,16 +42,17 @@ export class NetworkRepo {
     return whereVisible(this.#db.selectFrom('networks').selectAll(), true).orderBy('name').execute();
   }
 
-  /** Inserts a network; a duplicate name is name_taken. */
+  /** Inserts a network; a duplicate name is name_taken, a VNI in use address_conflict. */
   async insert(row: NetworkRow): Promise<void> {
     try {
       const project = owningProjectId();
       await insertWithinQuota(this.#db, project, { networks: 1 }, (trx) => trx.insertInto('networks').values({ ...row, project_id: project }).execute().then(() => undefined));
     } catch (e) {
-      if (String(e).includes('UNIQUE constraint failed: networks.name')) throw new HerdError('name_taken', { kind: 'network', name: row.name, field: 'name' });
+      if (isUniqueViolation(e, 'networks', 'name')) throw new HerdError('name_taken', { kind: 'network', name: row.name, field: 'name' });
+      if (isUniqueViolation(e, 'networks', 'vni')) throw new HerdError('address_conflict', { reason: `VNI ${row.vni} is already used by another network; choose another or leave vni out`, field: 'vni' });
       throw e;
     }
-    await this.note(row, 'network.created', `network ${row.name} created (${row.type}${row.cidr ? ` ${row.cidr}` : ''})`);
+    await this.note(row, 'network.created', `network ${row.name} created (${row.type}${row.cidr ? ` ${row.cidr}` : ''}${row.vni !== null ? ` VNI ${row.vni}` : ''})`);
   }
 
   /** Changes fields of a network. */

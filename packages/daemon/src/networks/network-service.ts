@@ -1,5 +1,5 @@
 /**
- * Networks: records of what the operator wants (type, addressing, bridge); the network
+ * Networks: records of what the operator wants (type, addressing, bridge, VNI); the network
  * reconciler makes the bridges, rules and DHCP/DNS servers match. Creating or deleting a
  * network waits for the reconciler, so the answer says whether it worked.
  */
@@ -13,6 +13,8 @@ import { defaultsOf, formatIp, mask, overlaps, parseCidr, parseIp, rangeProblem,
 import type { NetworkRepo } from './network-repo.js';
 import type { NicRepo } from './nic-repo.js';
 import { bridgeNameFor } from './network-names.js';
+import { chooseVni } from './vni.js';
+import { VXLAN_OVERHEAD } from '../net/vxlan.js';
 
 /** What the network service needs. */
 export interface NetworkServiceDeps {
@@ -27,6 +29,10 @@ export interface NetworkServiceDeps {
 
 /** Default MTU of herd networks. */
 const defaultMtu = 1500;
+/** Default MTU of vxlan networks: what fits a 1500-byte underlay once wrapped. */
+const defaultVxlanMtu = 1500 - VXLAN_OVERHEAD;
+/** Largest MTU of vxlan networks: what fits the largest underlay MTU herd accepts. */
+const maxVxlanMtu = 9000 - VXLAN_OVERHEAD;
 
 /** Network use cases. */
 export class NetworkService {
@@ -53,9 +59,16 @@ export class NetworkService {
     this.#available();
     const bad = (field: string, reason: string) => new HerdError('validation_failed', { field, reason });
     if (await this.#d.networks.find(body.name).catch(() => undefined)) throw new HerdError('name_taken', { kind: 'network', name: body.name, field: 'name' });
+    if (body.vni !== undefined && body.type !== 'vxlan') throw bad('vni', `a ${body.type} network has no VNI; give vni only for vxlan networks`);
+    if (body.type === 'vxlan') {
+      if (body.vlan !== undefined) throw bad('vlan', 'a vxlan network is a segment of its own, told apart by its vni; leave vlan out');
+      if (body.mtu !== undefined && body.mtu > maxVxlanMtu)
+        throw bad('mtu', `a vxlan network's frames grow by ${VXLAN_OVERHEAD} bytes between hosts; give at most ${maxVxlanMtu}, and an underlay that carries the MTU plus ${VXLAN_OVERHEAD}`);
+    }
     const id = randomUUID();
     let row: NetworkRow;
-    const base = { id, name: body.name, type: body.type, vlan: body.vlan ?? null, mtu: body.mtu ?? defaultMtu, deleting: 0, state: 'pending' as const, error: null, created_at: nowIso() };
+    const mtu = body.mtu ?? (body.type === 'vxlan' ? defaultVxlanMtu : defaultMtu);
+    const base = { id, name: body.name, type: body.type, vlan: body.vlan ?? null, vni: null, mtu, deleting: 0, state: 'pending' as const, error: null, created_at: nowIso() };
     if (body.type === 'bridged') {
       if (!body.bridge) throw bad('bridge', 'a bridged network needs the host bridge (or interface) VMs are attached to');
       if (body.cidr || body.dhcpRange) throw bad('cidr', 'herd does not hand out addresses on a bridged network: the network behind the bridge does');
@@ -80,7 +93,8 @@ export class NetworkService {
       if (problem) throw bad('dhcpRange', problem);
       row = { ...base, cidr: body.cidr, gateway: formatIp(d.gateway), dhcp_start: formatIp(start), dhcp_end: formatIp(end), bridge: bridgeNameFor(id) };
     }
-    await this.#d.networks.insert(row);
+    if (row.type === 'vxlan') row = await this.#insertVxlan(row, body.vni);
+    else await this.#d.networks.insert(row);
     await this.#d.reconcileNow(id);
     const after = await this.#d.networks.get(id);
     if (!after || after.state === 'error') {
@@ -123,6 +137,27 @@ export class NetworkService {
     }
   }
 
+  /** Inserts vxlan network `row` with `wanted` or a free VNI; chooses again when another creation took the same one first. */
+  async #insertVxlan(row: NetworkRow, wanted: number | undefined): Promise<NetworkRow> {
+    for (let attempt = 0; ; attempt++) {
+      const others = await this.#d.networks.list();
+      const r = chooseVni(new Set(others.flatMap((n) => (n.vni !== null ? [n.vni] : []))), wanted);
+      if ('problem' in r) {
+        const holder = others.find((n) => n.vni === wanted)?.name;
+        const reason = r.problem === 'taken' ? `VNI ${wanted} is already used by network '${holder}'; choose another or leave vni out to get a free one` : 'every VNI is in use; delete a vxlan network first';
+        throw new HerdError('address_conflict', { reason, field: 'vni' });
+      }
+      const withVni = { ...row, vni: r.vni };
+      try {
+        await this.#d.networks.insert(withVni);
+        return withVni;
+      } catch (e) {
+        if (attempt < 5 && wanted === undefined && e instanceof HerdError && e.code === 'address_conflict') continue;
+        throw e;
+      }
+    }
+  }
+
   async #teardown(row: NetworkRow): Promise<void> {
     await this.#d.networks.update(row.id, { deleting: 1 });
     await this.#d.reconcileNow(row.id);
@@ -153,6 +188,7 @@ export function toApiNetwork(r: NetworkRow, nics: number): Network {
     dhcpRange: r.dhcp_start && r.dhcp_end ? { start: r.dhcp_start, end: r.dhcp_end } : null,
     bridge: r.bridge,
     vlan: r.vlan,
+    vni: r.vni,
     mtu: r.mtu,
     domain: r.type === 'bridged' ? null : `${r.name}.herd`,
     nics,

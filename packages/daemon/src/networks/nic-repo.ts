@@ -1,6 +1,7 @@
 /** NIC records: which VM is on which network, with which MAC and address. */
 import { HerdError } from '@herd/api';
 import type { Db } from '../store/open-database.js';
+import { isUniqueViolation } from '../store/unique-violation.js';
 import type { NicRow } from '../store/schema.js';
 
 /** Reads and writes NIC rows. One per daemon. */
@@ -41,9 +42,8 @@ export class NicRepo {
     try {
       await this.#db.insertInto('nics').values(row).execute();
     } catch (e) {
-      const msg = String(e);
-      if (msg.includes('nics.mac')) throw new HerdError('address_conflict', { reason: `MAC address ${row.mac} is already in use by another NIC; choose another or leave it out`, field: 'mac' });
-      if (msg.includes('nics.network_id, nics.ip')) throw new HerdError('address_conflict', { reason: `address ${row.ip} is already in use on this network`, field: 'ip' });
+      if (isUniqueViolation(e, 'nics', 'mac')) throw new HerdError('address_conflict', { reason: `MAC address ${row.mac} is already in use by another NIC; choose another or leave it out`, field: 'mac' });
+      if (isUniqueViolation(e, 'nics', 'network_id', 'ip')) throw new HerdError('address_conflict', { reason: `address ${row.ip} is already in use on this network`, field: 'ip' });
       throw e;
     }
   }

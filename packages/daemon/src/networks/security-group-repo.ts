@@ -2,6 +2,7 @@
 import { HerdError } from '@herd/api';
 import type { EventLog } from '../events/event-log.js';
 import type { Db } from '../store/open-database.js';
+import { isUniqueViolation } from '../store/unique-violation.js';
 import type { SecurityGroupRow, SecurityGroupRuleRow } from '../store/schema.js';
 import { isUuid } from '../util/uuid.js';
 import { owningProjectId } from '../tenancy/request-scope.js';
@@ -47,7 +48,7 @@ export class SecurityGroupRepo {
     try {
       await this.#db.insertInto('security_groups').values({ ...row, project_id: owningProjectId() }).execute();
     } catch (e) {
-      if (String(e).includes('UNIQUE constraint failed: security_groups.name')) throw new HerdError('name_taken', { kind: 'secgroup', name: row.name, field: 'name' });
+      if (isUniqueViolation(e, 'security_groups', 'name')) throw new HerdError('name_taken', { kind: 'secgroup', name: row.name, field: 'name' });
       throw e;
     }
     await this.note(row, 'secgroup.created', `security group ${row.name} created`);

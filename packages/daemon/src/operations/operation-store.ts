@@ -13,7 +13,7 @@ import { nowIso } from '../util/time.js';
 
 /** What an operation acts on. */
 export interface OperationTarget {
-  readonly type: 'vm' | 'image' | 'volume';
+  readonly type: 'vm' | 'image' | 'volume' | 'host';
   readonly id: string | null;
   readonly name: string;
 }
@@ -30,6 +30,12 @@ export class OperationStore {
   constructor(db: Db, events: EventLog) {
     this.#db = db;
     this.#events = events;
+    // An operation may finish on another host of a cluster: its event ends the waits here.
+    events.subscribe((e) => {
+      if (e.target.type !== 'operation' || !e.target.id || !this.#waiters.has(e.target.id)) return;
+      const status = (e.data.operation as { status?: unknown } | undefined)?.status;
+      if (status === 'succeeded' || status === 'failed') void this.#wakeIfFinished(e.target.id);
+    });
   }
 
   /** Records a new running operation. */
@@ -114,7 +120,10 @@ export class OperationStore {
     return new Promise((resolve) => {
       const set = this.#waiters.get(id) ?? new Set<Waiter>();
       this.#waiters.set(id, set);
+      let settled = false;
       const done = (op: Operation) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         set.delete(done);
         if (set.size === 0) this.#waiters.delete(id);
@@ -124,7 +133,17 @@ export class OperationStore {
         void this.get(id).then((op) => done(op ?? current));
       }, timeoutMs);
       set.add(done);
+      // It may have finished (here or on another host) between the read above and now.
+      void this.#wakeIfFinished(id);
     });
+  }
+
+  /** Hands the operation to its waiters if it has finished. Reads the row whatever the request scope. */
+  async #wakeIfFinished(id: string): Promise<void> {
+    const row = await this.#db.selectFrom('operations').selectAll().where('id', '=', id).executeTakeFirst().catch(() => undefined);
+    if (!row || (row.status !== 'succeeded' && row.status !== 'failed')) return;
+    const op = toApiOperation(row);
+    for (const w of [...(this.#waiters.get(id) ?? [])]) w(op);
   }
 
   async #finish(id: string, patch: Partial<OperationRow>): Promise<void> {

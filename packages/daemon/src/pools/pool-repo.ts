@@ -2,6 +2,7 @@
 import { HerdError } from '@herd/api';
 import type { EventLog } from '../events/event-log.js';
 import type { Db } from '../store/open-database.js';
+import { isUniqueViolation } from '../store/unique-violation.js';
 import type { PoolRow } from '../store/schema.js';
 import { isUuid } from '../util/uuid.js';
 
@@ -38,7 +39,7 @@ export class PoolRepo {
     try {
       await this.#db.insertInto('pools').values(row).execute();
     } catch (e) {
-      if (String(e).includes('UNIQUE constraint failed: pools.name')) throw new HerdError('name_taken', { kind: 'pool', name: row.name, field: 'name' });
+      if (isUniqueViolation(e, 'pools', 'name')) throw new HerdError('name_taken', { kind: 'pool', name: row.name, field: 'name' });
       throw e;
     }
     await this.#events.append({ type: 'pool.created', target: { type: 'pool', id: row.id, name: row.name }, message: `pool ${row.name} created (${row.type})` });

@@ -39,7 +39,14 @@ export class PoolService {
     if (existing) return existing;
     const row: PoolRow = { id: randomUUID(), name: defaultPoolName, type: 'dir', path: this.#d.paths.defaultPool, volume_group: null, thin_pool: null, shared: 0, created_at: nowIso() };
     await this.driver(row).check();
-    await this.#d.pools.insert(row);
+    try {
+      await this.#d.pools.insert(row);
+    } catch (e) {
+      // Hosts of a new cluster start together: another one may have made it a moment ago.
+      const made = e instanceof HerdError && e.code === 'name_taken' ? await this.#d.pools.find(defaultPoolName).catch(() => undefined) : undefined;
+      if (made) return made;
+      throw e;
+    }
     return row;
   }
 

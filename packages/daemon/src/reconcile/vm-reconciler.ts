@@ -15,7 +15,7 @@ import { isQemuOf, readPidfile } from '../host/proc.js';
 import type { ImageRepo } from '../images/image-repo.js';
 import type { DataPaths } from '../paths.js';
 import { launchQemu } from '../qemu/launch.js';
-import { consoleSocketPath, pidfilePath, qmpSocketPath } from '../qemu/launch-spec.js';
+import { consoleSocketPath, pidfilePath, qmpSocketPath, type DiskSpec, type LaunchSpec } from '../qemu/launch-spec.js';
 import type { VmRow } from '../store/schema.js';
 import { nowIso } from '../util/time.js';
 import { launchSpecFor } from '../vm/launch-spec-for.js';
@@ -49,6 +49,8 @@ export interface VmReconcilerDeps {
   readonly wake: (vmId: string) => void;
   /** Set once the health monitor exists (it needs the reconciler to end failed VMs). */
   health?: HealthMonitor;
+  /** This host's name: only VMs whose `host` it is are run here. */
+  readonly hostName: string;
 }
 
 const liveStates = new Set(['starting', 'running', 'paused', 'stopping']);
@@ -57,9 +59,33 @@ const liveStates = new Set(['starting', 'running', 'paused', 'stopping']);
 export class VmReconciler {
   readonly #d: VmReconcilerDeps;
   readonly #instances = new Map<string, VmInstance>();
+  #fenced = false;
 
   constructor(deps: VmReconcilerDeps) {
     this.#d = deps;
+  }
+
+  /**
+   * While fenced (this host could not renew its lease, so the leader may restart its VMs
+   * elsewhere and the fence guard kills them here), nothing is started or changed; passes come
+   * back until the lease is renewed and the database says again what is this host's.
+   */
+  setFenced(fenced: boolean): void {
+    this.#fenced = fenced;
+  }
+
+  /**
+   * Lets go of a VM's instance without stopping it or recording anything: a live migration
+   * hands the VM to another host and ends this QEMU itself.
+   */
+  release(vmId: string): VmInstance | undefined {
+    const inst = this.#instances.get(vmId);
+    if (!inst) return undefined;
+    this.#instances.delete(vmId);
+    inst.detach();
+    this.#d.consoles.get(vmId).detachInput();
+    this.#d.health?.unwatch(vmId);
+    return inst;
   }
 
   /** The live instance of a VM, if it runs here. */
@@ -77,6 +103,10 @@ export class VmReconciler {
   async reconcile(id: string): Promise<ReconcileResult> {
     let row = await this.#d.vms.get(id);
     if (!row) return done;
+    if (this.#fenced) return again(1000);
+    if (row.host !== this.#d.hostName) return this.#notMine(row);
+    // A live migration out of here holds the VM's lock while it runs; what is left is its to finish.
+    if (row.migrating_to) return done;
     let inst = this.#instances.get(id);
     if (!inst) {
       inst = await this.#reattach(row);
@@ -113,25 +143,13 @@ export class VmReconciler {
   }
 
   async #start(row: VmRow, paused: boolean): Promise<ReconcileResult> {
-    const { vms, images, paths, log } = this.#d;
+    const { vms, paths, log } = this.#d;
     await vms.setStatus(row.id, { state: 'starting', last_error: null, reason: null });
     let pid: number | undefined;
     try {
-      const image = await images.get(row.image_id);
-      if (!image) throw new HerdError('image_unusable', { name: row.image_id, reason: 'the image no longer exists' });
-      const accel = resolveAccel(row.accel_pref, this.#d.accel);
-      await this.#d.volumes.adoptRoot(row);
-      const disks = await this.#d.volumes.diskSpecs(row.id);
-      const cdrom = row.cdrom_image_id ? await images.get(row.cdrom_image_id) : undefined;
-      if (row.cdrom_image_id && !cdrom) throw new HerdError('image_unusable', { name: row.cdrom_image_id, reason: 'the cdrom image no longer exists' });
       // A revert to a snapshot with memory starts QEMU paused and loads the saved state into it.
       const resume = row.resume_snapshot;
-      // QEMU runs as the VM's own user (a confining daemon): everything it opens is handed over first.
-      const owner = await this.#d.runUids.ownerFor(row.id);
-      await this.#d.volumes.handOver(row.id, owner);
-      if (owner) for (const f of [image.kernel_path, image.initrd_path, cdrom?.disk_path]) if (f) await shareReadOnly(f);
-      const nics = await this.#d.nics.prepareStart(row.id, owner);
-      const spec = { ...launchSpecFor(row, image, paths, accel, paused || resume !== null, disks, cdrom?.disk_path), nics, ...(owner ? { runAs: owner } : {}) };
+      const { spec, accel, disks } = await this.#launchSpec(row, paused || resume !== null);
       const launched = await launchQemu(spec);
       pid = launched.pid;
       const inst = await VmInstance.attach(row.id, launched.pid, qmpSocketPath(spec.runDir), this.#hooks(row.id));
@@ -179,6 +197,61 @@ export class VmReconciler {
     }
   }
 
+  /**
+   * Everything a QEMU for `row` needs on this host, made ready (disks and kernel handed to the
+   * VM's user, taps up), and its launch spec. `accel` overrides the VM's preference (a
+   * migration's destination must run the guest the way its source does).
+   */
+  async #launchSpec(row: VmRow, paused: boolean, accelOverride?: 'kvm' | 'tcg'): Promise<{ spec: LaunchSpec; accel: 'kvm' | 'tcg'; disks: DiskSpec[] }> {
+    const { images, paths } = this.#d;
+    const image = await images.get(row.image_id);
+    if (!image) throw new HerdError('image_unusable', { name: row.image_id, reason: 'the image no longer exists' });
+    const accel = resolveAccel(accelOverride ?? row.accel_pref, this.#d.accel);
+    await this.#d.volumes.adoptRoot(row);
+    const disks = await this.#d.volumes.diskSpecs(row.id);
+    const cdrom = row.cdrom_image_id ? await images.get(row.cdrom_image_id) : undefined;
+    if (row.cdrom_image_id && !cdrom) throw new HerdError('image_unusable', { name: row.cdrom_image_id, reason: 'the cdrom image no longer exists' });
+    // QEMU runs as the VM's own user (a confining daemon): everything it opens is handed over first.
+    const owner = await this.#d.runUids.ownerFor(row.id);
+    await this.#d.volumes.handOver(row.id, owner);
+    if (owner) for (const f of [image.kernel_path, image.initrd_path, cdrom?.disk_path]) if (f) await shareReadOnly(f);
+    const nics = await this.#d.nics.prepareStart(row.id, owner);
+    const spec: LaunchSpec = { ...launchSpecFor(row, image, paths, accel, paused, disks, cdrom?.disk_path), nics, ...(owner ? { runAs: owner } : {}) };
+    return { spec, accel, disks };
+  }
+
+  /**
+   * Launches `row`'s QEMU here as the destination of a live migration: paused, waiting for the
+   * incoming stream, not adopted (the migration drives it until the VM's host is this one; then
+   * a pass reattaches to it through its pidfile). Leaves nothing behind if it fails.
+   */
+  async launchIncoming(row: VmRow, accel: 'kvm' | 'tcg'): Promise<{ pid: number; qmpSocket: string }> {
+    let pid: number | undefined;
+    try {
+      const { spec } = await this.#launchSpec(row, true, accel);
+      const launched = await launchQemu({ ...spec, incoming: true });
+      pid = launched.pid;
+      return { pid, qmpSocket: qmpSocketPath(spec.runDir) };
+    } catch (e) {
+      await this.discardIncoming(row.id, pid);
+      throw e;
+    }
+  }
+
+  /** Ends an incoming QEMU launched by {@link launchIncoming} and removes its runtime files and taps. */
+  async discardIncoming(vmId: string, pid = readPidfile(pidfilePath(this.#d.paths.runDir(vmId)))): Promise<void> {
+    if (this.#instances.has(vmId)) return;
+    if (pid !== undefined && isQemuOf(pid, vmId)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+    await rm(this.#d.paths.runDir(vmId), { recursive: true, force: true });
+    await this.#d.nics.afterStop(vmId).catch(() => undefined);
+  }
+
   async #stop(row: VmRow, inst: VmInstance): Promise<ReconcileResult> {
     if (row.stop_timeout_s === 0 || inst.status === 'paused') {
       await inst.forceStop();
@@ -220,6 +293,32 @@ export class VmReconciler {
    * Finds a QEMU of this VM that herd is not holding (after a daemon restart) through its
    * pidfile, checks /proc/PID/cmdline carries the VM's uuid, and attaches to it.
    */
+  /**
+   * A VM of another host. An incoming live migration is left to the migration; any other copy
+   * running here (a QEMU of a fenced host that came back, or the paused source of a finished
+   * migration) must not run, and goes.
+   */
+  async #notMine(row: VmRow): Promise<ReconcileResult> {
+    if (row.migrating_to === this.#d.hostName) return done;
+    const runDir = this.#d.paths.runDir(row.id);
+    const inst = this.release(row.id);
+    const pid = inst?.pid ?? readPidfile(pidfilePath(runDir));
+    const running = pid !== undefined && isQemuOf(pid, row.id);
+    if (running) {
+      this.#d.log.warn({ vm: row.name, vmId: row.id, pid, owner: row.host }, 'VM belongs to another host: stopping the copy here');
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // exited meanwhile
+      }
+    }
+    if (running || inst) {
+      await rm(runDir, { recursive: true, force: true });
+      await this.#d.nics.afterStop(row.id).catch(() => undefined);
+    }
+    return done;
+  }
+
   async #reattach(row: VmRow): Promise<VmInstance | undefined> {
     const runDir = this.#d.paths.runDir(row.id);
     const pid = readPidfile(pidfilePath(runDir));
@@ -259,7 +358,8 @@ export class VmReconciler {
       await rm(this.#d.paths.runDir(inst.vmId), { recursive: true, force: true });
       await this.#d.nics.afterStop(inst.vmId).catch((e: unknown) => this.#d.log.warn({ vmId: inst.vmId, err: String(e) }, 'cannot remove the taps of a stopped VM'));
       const row = await this.#d.vms.get(inst.vmId);
-      if (row) {
+      // A VM that moved to another host meanwhile (HA after a fence) is that host's to record.
+      if (row && row.host === this.#d.hostName) {
         this.#d.log[info.unexpected ? 'warn' : 'info']({ vm: row.name, vmId: row.id, pid: inst.pid, reason: info.reason }, 'VM stopped');
         await this.#afterExit(row, info);
       }

@@ -37,3 +37,14 @@ export function certificateNames(
   } else if (isIP(listenHost)) ips.add(listenHost);
   return { dns: [...dns], ips: [...ips] };
 }
+
+/**
+ * `names` and also `host` (a DNS name or an IP address, e.g. the host of `--advertise`), for a
+ * certificate that other hosts reach under that name.
+ */
+export function withHost(names: CertificateNames, host: string): CertificateNames {
+  const h = host.replace(/^\[(.*)\]$/, '$1');
+  if (isIP(h)) return names.ips.includes(h) ? names : { dns: names.dns, ips: [...names.ips, h] };
+  if (!dnsName.test(h) || names.dns.includes(h.toLowerCase())) return names;
+  return { dns: [...names.dns, h.toLowerCase()], ips: names.ips };
+}

@@ -9,7 +9,7 @@ import { chmod } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { certificateNames } from './certificate-names.js';
+import { certificateNames, withHost } from './certificate-names.js';
 import { createForwardingServer, type ForwardingServer } from './forwarding-server.js';
 import { loadGivenCertificate } from './given-certificate.js';
 import { isLoopbackHost, parseListen, tcpUrl } from './listen-address.js';
@@ -27,6 +27,8 @@ export interface ListenOptions {
   readonly tlsKey?: string;
   /** Where herd keeps its own CA and server certificate (DATA/tls). */
   readonly tlsDir: string;
+  /** The host name or address other hosts reach this one under (from `--advertise`): herd's own certificate covers it too. */
+  readonly advertiseHost?: string;
   readonly log: Logger;
 }
 
@@ -78,7 +80,8 @@ export async function startListeners(app: Server, options: ListenOptions): Promi
 async function tlsFor(host: string, options: ListenOptions): Promise<ServerTls | undefined> {
   if (options.tlsCert && options.tlsKey) return loadGivenCertificate(options.tlsCert, options.tlsKey);
   if (isLoopbackHost(host)) return undefined;
-  return ensureServerCertificate(options.tlsDir, certificateNames(host), options.log);
+  const names = certificateNames(host);
+  return ensureServerCertificate(options.tlsDir, options.advertiseHost ? withHost(names, options.advertiseHost) : names, options.log);
 }
 
 /** Listens on a unix socket, readable and writable by its owner and group only. */

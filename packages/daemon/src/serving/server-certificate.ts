@@ -45,12 +45,17 @@ export async function ensureServerCertificate(dir: string, names: CertificateNam
   return { key: server.key, cert: server.cert + ca.cert, fingerprint: caCert.fingerprint256 };
 }
 
-interface Pair {
+/** A key and its certificate, in PEM. */
+export interface Pair {
   readonly key: string;
   readonly cert: string;
 }
 
-async function ensureCa(dir: string, log: Logger): Promise<Pair> {
+/**
+ * The herd CA in `dir` (ca.key, ca.crt), made when there is none; throws when the two do not
+ * match. Call with `dir` existing; ensureServerCertificate calls it too.
+ */
+export async function ensureCa(dir: string, log: Logger): Promise<Pair> {
   const found = await readPair(dir, 'ca');
   if (found) {
     const cert = new X509Certificate(found.cert);

@@ -96,6 +96,12 @@ export interface HostsTable {
   qemu_version: string;
   kernel: string;
   created_at: string;
+  /** The accelerator asked for (`--accel`), and why `accel` is what it is. */
+  accel_preference: 'auto' | 'kvm' | 'tcg';
+  accel_reason: string;
+  /** 1 when /dev/kvm is usable there (even if TCG was chosen). */
+  kvm_usable: number;
+  data_dir: string;
 }
 
 /** Secrets shared by all hosts (`ca.crt`, `ca.key`, `forward.key`). */
@@ -173,7 +179,7 @@ export interface SnapshotsTable {
 export interface NetworksTable {
   id: string;
   name: string;
-  type: 'nat' | 'isolated' | 'bridged';
+  type: 'nat' | 'isolated' | 'bridged' | 'vxlan';
   cidr: string | null;
   gateway: string | null;
   dhcp_start: string | null;
@@ -181,6 +187,8 @@ export interface NetworksTable {
   /** herd's bridge (hb-...), or the host bridge of a bridged network. */
   bridge: string;
   vlan: number | null;
+  /** The VXLAN network identifier of a vxlan network (unique), else null. */
+  vni: number | null;
   mtu: number;
   /** Set when deletion was asked for; the network reconciler tears it down. */
   deleting: number;
@@ -266,7 +274,7 @@ export interface OperationsTable {
   id: string;
   kind: string;
   status: 'pending' | 'running' | 'succeeded' | 'failed';
-  target_type: 'vm' | 'image' | 'volume';
+  target_type: 'vm' | 'image' | 'volume' | 'host';
   target_id: string | null;
   target_name: string;
   progress: number;
@@ -493,3 +501,7 @@ export type ProjectRow = Selectable<ProjectsTable>;
 export type UserRow = Selectable<UsersTable>;
 /** A token row. */
 export type TokenRow = Selectable<TokensTable>;
+/** A host row. */
+export type HostRow = Selectable<HostsTable>;
+/** A lease row. */
+export type LeaseRow = Selectable<LeasesTable>;

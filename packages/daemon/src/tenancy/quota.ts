@@ -1,10 +1,11 @@
 /**
  * Project quotas: what a project uses and whether a request fits under its limits. The check
- * runs in the same transaction as the insert it guards, so two concurrent creates cannot both
- * slip under a limit (SQLite runs one write transaction at a time).
+ * runs in the same transaction as the insert it guards, under the project's quota lock, so two
+ * concurrent creates cannot both slip under a limit, on one host or across a cluster.
  */
 import { HerdError, type ProjectLimits, type ProjectUsage } from '@herd/api';
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { lockKey } from '../store/db-lock.js';
 import type { Database } from '../store/schema.js';
 
 const GiB = 1024 ** 3;
@@ -67,10 +68,12 @@ export function bytesToGiB(bytes: number): number {
 
 /**
  * Runs `insert` in a transaction after checking that `request` fits project `projectId`'s
- * limits; the check and the insert see the same state.
+ * limits; the check and the insert see the same state, and no other insert into the project
+ * runs between them.
  */
 export async function insertWithinQuota(db: Kysely<Database>, projectId: string, request: QuotaRequest, insert: (trx: Transaction<Database>) => Promise<void>): Promise<void> {
   await db.transaction().execute(async (trx) => {
+    await lockKey(trx, `quota:${projectId}`);
     const project = await trx.selectFrom('projects').select(['name', 'limits']).where('id', '=', projectId).executeTakeFirst();
     if (project) {
       const limits = limitsOf(project);

@@ -17,8 +17,8 @@ export interface Principal {
   /** The user's name (`root` for root on the local socket). */
   readonly userName: string;
   readonly clusterAdmin: boolean;
-  /** How the caller proved who they are. */
-  readonly via: 'token' | 'unix-root' | 'ticket';
+  /** How the caller proved who they are; `forward`: another host of the cluster vouched for them. */
+  readonly via: 'token' | 'unix-root' | 'ticket' | 'forward';
   /** The caller's roles, by project id. */
   readonly roles: ReadonlyMap<string, ProjectRole>;
 }

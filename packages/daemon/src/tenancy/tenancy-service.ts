@@ -132,7 +132,14 @@ export class TenancyService {
   async bootstrapAdmin(): Promise<string | undefined> {
     const users = await this.#users.list();
     if (users.some((u) => u.cluster_admin === 1)) return undefined;
-    const admin = users.find((u) => u.name === 'admin') ?? (await this.#users.create('admin', true));
+    let admin = users.find((u) => u.name === 'admin');
+    try {
+      admin ??= await this.#users.create('admin', true);
+    } catch (e) {
+      // Hosts of a new cluster start together: the first one makes the admin and its token.
+      if (e instanceof HerdError && e.code === 'name_taken') return undefined;
+      throw e;
+    }
     if (admin.cluster_admin !== 1) return undefined;
     const name = `bootstrap-${Date.now()}`;
     return (await this.#users.createToken(admin.id, name, null)).secret;

@@ -10,7 +10,7 @@ export const defaultStopTimeoutS = 60;
 
 /** The spec part of a new VM. */
 export type NewVmSpec = Pick<VmRow, 'name' | 'host' | 'cpus' | 'memory_mib' | 'disk_bytes' | 'image_id' | 'kernel_cmdline' | 'accel_pref'> &
-  Partial<Pick<VmRow, 'desired_state' | 'restart_policy' | 'restart_max' | 'restart_window_s' | 'health_check' | 'watchdog' | 'port_forwards' | 'cdrom_image_id' | 'reason' | 'display'>>;
+  Partial<Pick<VmRow, 'desired_state' | 'restart_policy' | 'restart_max' | 'restart_window_s' | 'health_check' | 'watchdog' | 'port_forwards' | 'cdrom_image_id' | 'reason' | 'display' | 'placement' | 'priority' | 'ha'>>;
 
 /** A new VM row for `spec`, with a new id. */
 export function newVmRow(spec: NewVmSpec): VmRow {

@@ -1,10 +1,12 @@
 /** Converts VM rows to the API's Vm objects. */
 import type { HealthCheck, PortForward, Vm, VmDisk, VmNic } from '@herd/api';
+import { parsePlacement } from '../cluster/placement-request.js';
 import type { VmRow } from '../store/schema.js';
 
 /** The API form of a VM row, given its image's name and its disks and cdrom (see VmView). */
 export function toApiVm(row: VmRow, imageName: string, storage: { disks: VmDisk[]; cdrom: string | null; nics: VmNic[] } = { disks: [], cdrom: null, nics: [] }): Vm {
   const live = row.state === 'running' || row.state === 'paused' || row.state === 'stopping' || row.state === 'starting';
+  const placement = parsePlacement(row);
   return {
     id: row.id,
     name: row.name,
@@ -13,6 +15,9 @@ export function toApiVm(row: VmRow, imageName: string, storage: { disks: VmDisk[
     accel: live ? row.accel : null,
     pid: live ? row.pid : null,
     host: row.host,
+    placement: { selector: placement.selector ?? {}, groups: placement.groups ?? [] },
+    priority: row.priority ?? 0,
+    ha: row.ha === 1,
     spec: {
       cpus: row.cpus,
       memoryMiB: row.memory_mib,

@@ -6,7 +6,9 @@
 import { HerdError, type VmState } from '@herd/api';
 import type { EventLog } from '../events/event-log.js';
 import type { Db } from '../store/open-database.js';
-import type { VmRow, VmsTable } from '../store/schema.js';
+import { isUniqueViolation } from '../store/unique-violation.js';
+import type { Database, VmRow, VmsTable } from '../store/schema.js';
+import type { Transaction } from 'kysely';
 import { nowIso } from '../util/time.js';
 import { isUuid } from '../util/uuid.js';
 import { owningProjectId } from '../tenancy/request-scope.js';
@@ -32,12 +34,18 @@ export type VmStatusPatch = Partial<
 >;
 
 /** Settings of an existing VM that can change. */
-export type VmSettingsPatch = Partial<Pick<VmsTable, 'restart_policy' | 'restart_max' | 'restart_window_s' | 'health_check' | 'watchdog' | 'display'>>;
+export type VmSettingsPatch = Partial<Pick<VmsTable, 'restart_policy' | 'restart_max' | 'restart_window_s' | 'health_check' | 'watchdog' | 'display' | 'priority' | 'ha'>>;
 
 /** Fields of the desired spec that actions change. */
 export type VmIntentPatch = Partial<
   Pick<VmsTable, 'desired_state' | 'deleting' | 'stop_timeout_s' | 'restart_generation'>
 >;
+
+/**
+ * Chooses the host of a VM about to be inserted, given the row as it will be inserted (its
+ * project set), inside the inserting transaction: see PlacementService.placer.
+ */
+export type VmPlacer = (trx: Transaction<Database>, row: VmRow) => Promise<string>;
 
 type ChangeListener = (id: string, row: VmRow | undefined) => void;
 
@@ -81,24 +89,34 @@ export class VmRepo {
     return whereVisible(this.#db.selectFrom('vms').selectAll()).orderBy('name').execute();
   }
 
-  /** Inserts a new VM; a duplicate name is name_taken. */
-  async insert(row: VmRow): Promise<void> {
+  /**
+   * Inserts a new VM and returns it as inserted; a duplicate name is name_taken. With `place`,
+   * its host is what `place` chooses in the inserting transaction, instead of `row.host`.
+   */
+  async insert(row: VmRow, place?: VmPlacer): Promise<VmRow> {
+    let inserted = row;
     try {
       const project = owningProjectId();
-      // The quota check and the insert see the same rows: concurrent creates cannot both fit.
+      // The quota check, the placement and the insert see the same rows: concurrent creates
+      // cannot both fit.
       const request = { vms: 1, vcpus: row.cpus, memoryMiB: row.memory_mib, diskGiB: bytesToGiB(row.disk_bytes) };
-      await insertWithinQuota(this.#db, project, request, (trx) => trx.insertInto('vms').values({ ...row, project_id: project }).execute().then(() => undefined));
+      await insertWithinQuota(this.#db, project, request, async (trx) => {
+        const owned = { ...row, project_id: project };
+        inserted = place ? { ...owned, host: await place(trx, owned) } : owned;
+        await trx.insertInto('vms').values(inserted).execute();
+      });
     } catch (e) {
-      if (String(e).includes('UNIQUE constraint failed: vms.name')) throw new HerdError('name_taken', { kind: 'VM', name: row.name });
+      if (isUniqueViolation(e, 'vms', 'name')) throw new HerdError('name_taken', { kind: 'VM', name: row.name });
       throw e;
     }
     await this.#events.append({
       type: 'vm.created',
       target: { type: 'vm', id: row.id, name: row.name },
-      message: `VM ${row.name} created`,
-      data: { cpus: row.cpus, memoryMiB: row.memory_mib, image: row.image_id },
+      message: `VM ${row.name} created on ${inserted.host}`,
+      data: { cpus: row.cpus, memoryMiB: row.memory_mib, image: row.image_id, host: inserted.host },
     });
-    this.#notify(row.id, row);
+    this.#notify(row.id, inserted);
+    return inserted;
   }
 
   /** Records what the user now wants. */

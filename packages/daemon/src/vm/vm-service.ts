@@ -17,7 +17,10 @@ import {
   type VmCreate,
   type VmStopBody,
   type VmUpdate,
+  type PlacementExplanation,
 } from '@herd/api';
+import { placementColumn } from '../cluster/placement-request.js';
+import type { PlacementService } from '../cluster/placement-service.js';
 import type { ImageRepo } from '../images/image-repo.js';
 import type { OperationStore } from '../operations/operation-store.js';
 import type { VmOpTracker } from '../operations/vm-op-tracker.js';
@@ -52,6 +55,8 @@ export interface VmServiceDeps {
   /** Whether the network named default exists (VMs created without nics get a NIC on it). */
   readonly hasDefaultNetwork: () => Promise<boolean>;
   readonly accel: HostAccel;
+  /** Chooses each new VM's host. */
+  readonly placement: PlacementService;
   readonly hostName: string;
   readonly wake: (vmId: string) => void;
 }
@@ -82,14 +87,20 @@ export class VmService {
     return isUuid(ref) ? ref.toLowerCase() : (await this.#d.vms.find(ref)).id;
   }
 
+  /** Where VM `ref` would go if it were placed now, and why. */
+  async explainPlacement(ref: string): Promise<PlacementExplanation> {
+    return this.#d.placement.explain(await this.#d.vms.find(ref));
+  }
+
   /** The VM record behind `ref` (for the console). */
   async find(ref: string): Promise<VmRow> {
     return this.#d.vms.find(ref);
   }
 
   /**
-   * Creates a VM: validates, makes its root disk (a linked clone of the image), records it,
-   * and starts it when asked. A failure leaves no VM and no disk behind.
+   * Creates a VM: validates, places it on a host (the scheduler's choice, or `host` if it fits
+   * there), makes its root disk (a linked clone of the image), records it, and starts it when
+   * asked. A failure leaves no VM and no disk behind.
    */
   async create(body: VmCreate): Promise<Operation> {
     const problem = nameProblem(body.name);
@@ -118,8 +129,10 @@ export class VmService {
         field: 'memoryMiB',
         reason: `image '${image.name}' needs at least ${image.min_memory_mib} MiB of memory to boot; ${memoryMiB} MiB was asked for`,
       });
-    const row = newVmRow({
+    const placement = placementColumn(body.placement);
+    const spec = newVmRow({
       name: body.name,
+      // Until the placement in the insert chooses.
       host: this.#d.hostName,
       cpus: body.cpus ?? 1,
       memory_mib: memoryMiB,
@@ -136,6 +149,9 @@ export class VmService {
       port_forwards: JSON.stringify(body.portForwards ?? []),
       cdrom_image_id: cdrom?.id ?? null,
       display: body.display ?? 'none',
+      placement,
+      priority: body.priority ?? 0,
+      ha: body.ha ? 1 : 0,
     });
     const existing = await this.#d.vms.find(body.name).catch(() => undefined);
     if (existing) throw new HerdError('name_taken', { kind: 'VM', name: body.name, field: 'name' });
@@ -150,10 +166,12 @@ export class VmService {
     // Without nics, a VM gets one on the default network, as Incus's default profile does;
     // `nics: []` asks for none (then port forwards, if any, use QEMU's user-mode networking).
     const nics = body.nics ?? ((body.portForwards ?? []).length === 0 && (await this.#d.hasDefaultNetwork()) ? [{ network: 'default' }] : []);
-    await this.#d.vms.insert(row);
+    const row = await this.#d.vms.insert(spec, this.#d.placement.placer({ pool: pool.name, networks: nics.map((n) => n.network), ...(body.host !== undefined && { pin: body.host }) }));
     try {
       await this.#d.nics.createFor(row, nics);
-      await this.#d.volumes.createRoot(row, image, pool, diskBytes);
+      // A disk in a pool only its host reaches is made there: its reconciler makes a missing
+      // root disk before the first start (VolumeService.adoptRoot).
+      if (row.host === this.#d.hostName || pool.shared) await this.#d.volumes.createRoot(row, image, pool, diskBytes);
     } catch (e) {
       await this.#d.nics.releaseVm(row.id);
       await this.#d.vms.remove(row.id);
@@ -179,6 +197,8 @@ export class VmService {
       ...(body.healthCheck !== undefined ? { health_check: body.healthCheck ? JSON.stringify(body.healthCheck) : null } : {}),
       ...(body.watchdog ? { watchdog: body.watchdog } : {}),
       ...(body.display ? { display: body.display } : {}),
+      ...(body.priority !== undefined ? { priority: body.priority } : {}),
+      ...(body.ha !== undefined ? { ha: body.ha ? 1 : 0 } : {}),
     });
     this.#d.wake(row.id);
     return this.get(row.id);

@@ -2,6 +2,7 @@
 import { HerdError } from '@herd/api';
 import type { EventLog } from '../events/event-log.js';
 import type { Db } from '../store/open-database.js';
+import { isUniqueViolation } from '../store/unique-violation.js';
 import type { VolumeRow, VolumesTable } from '../store/schema.js';
 import { nowIso } from '../util/time.js';
 import { isUuid } from '../util/uuid.js';
@@ -80,7 +81,7 @@ export class VolumeRepo {
       const request = row.role === 'data' ? { diskGiB: bytesToGiB(Number(row.size_bytes)) } : {};
       await insertWithinQuota(this.#db, project, request, (trx) => trx.insertInto('volumes').values({ ...row, project_id: project }).execute().then(() => undefined));
     } catch (e) {
-      if (String(e).includes('UNIQUE constraint failed: volumes.name')) throw new HerdError('name_taken', { kind: 'volume', name: row.name, field: 'name' });
+      if (isUniqueViolation(e, 'volumes', 'name')) throw new HerdError('name_taken', { kind: 'volume', name: row.name, field: 'name' });
       throw e;
     }
     if (!quiet)

@@ -34,7 +34,7 @@ export interface WebhookDispatcherOptions {
 
 /** Where events come from. */
 export interface EventSource {
-  subscribe(listener: (e: HerdEvent) => void): () => void;
+  subscribe(listener: (e: HerdEvent) => void, options?: { readonly thisHostOnly?: boolean }): () => void;
 }
 
 const maxTimer = 2 ** 31 - 1;
@@ -68,7 +68,8 @@ export class WebhookDispatcher {
   async start(events: EventSource): Promise<void> {
     await this.refresh();
     await this.#o.repo.pruneFinished(new Date(this.#o.now() - this.#o.keepMs).toISOString());
-    this.#unsubscribe = events.subscribe((e) => this.#enqueue(e));
+    // In a cluster every host hears every event; the one that appended it queues its deliveries.
+    this.#unsubscribe = events.subscribe((e) => this.#enqueue(e), { thisHostOnly: true });
     this.kick();
   }
 

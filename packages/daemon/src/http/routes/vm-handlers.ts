@@ -4,7 +4,7 @@ import { replyOperation } from '../reply-operation.js';
 
 /** VM routes. */
 export const vmHandlers: HandlerGroup<
-  'listVms' | 'getVm' | 'updateVm' | 'createVm' | 'deleteVm' | 'startVm' | 'stopVm' | 'restartVm' | 'pauseVm' | 'resumeVm'
+  'listVms' | 'getVm' | 'updateVm' | 'createVm' | 'deleteVm' | 'startVm' | 'stopVm' | 'restartVm' | 'pauseVm' | 'resumeVm' | 'explainPlacement'
 > = (s) => ({
   listVms: () => s.vms.list(),
   getVm: ({ params }) => s.vms.get(params.id),
@@ -16,4 +16,5 @@ export const vmHandlers: HandlerGroup<
   restartVm: async ({ params, query, body }, reply) => replyOperation(reply, s.ops, await s.vms.restart(params.id, body), query),
   pauseVm: async ({ params, query }, reply) => replyOperation(reply, s.ops, await s.vms.pause(params.id), query),
   resumeVm: async ({ params, query }, reply) => replyOperation(reply, s.ops, await s.vms.resume(params.id), query),
+  explainPlacement: ({ params }) => s.vms.explainPlacement(params.id),
 });

@@ -1,8 +1,10 @@
 /** The first schema: VMs, images, operations, events. */
 import type { Kysely } from 'kysely';
+import { dialectOf } from '../dialect.js';
 
 /** Creates the initial tables. */
 export async function up(db: Kysely<unknown>): Promise<void> {
+  const postgres = dialectOf(db) === 'postgres';
   await db.schema
     .createTable('images')
     .addColumn('id', 'text', (c) => c.primaryKey())
@@ -54,7 +56,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('target_type', 'text', (c) => c.notNull())
     .addColumn('target_id', 'text')
     .addColumn('target_name', 'text', (c) => c.notNull())
-    .addColumn('progress', 'real', (c) => c.notNull().defaultTo(0))
+    .addColumn('progress', 'double precision', (c) => c.notNull().defaultTo(0))
     .addColumn('message', 'text', (c) => c.notNull().defaultTo(''))
     .addColumn('params', 'text', (c) => c.notNull().defaultTo('{}'))
     .addColumn('result', 'text')
@@ -66,7 +68,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('operations_created').on('operations').column('created_at').execute();
   await db.schema
     .createTable('events')
-    .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+    // SQLite: INTEGER PRIMARY KEY AUTOINCREMENT, a rowid never reused; PostgreSQL: a bigint sequence.
+    .addColumn('seq', postgres ? 'bigserial' : 'integer', (c) => (postgres ? c.primaryKey() : c.primaryKey().autoIncrement()))
     .addColumn('time', 'text', (c) => c.notNull())
     .addColumn('type', 'text', (c) => c.notNull())
     .addColumn('target_type', 'text', (c) => c.notNull())

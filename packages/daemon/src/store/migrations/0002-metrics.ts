@@ -2,19 +2,41 @@
  * Metrics: series (metric + target, named once), raw samples kept for hours, and per-minute
  * rollups kept for weeks. Both sample tables are keyed by (series, time) WITHOUT ROWID, so a
  * range query of one series and a retention sweep per series are both index range scans, and a
- * row costs its key and value only (no rowid, no separate index).
+ * row costs its key and value only (no rowid, no separate index). PostgreSQL has no WITHOUT
+ * ROWID: there the primary key is a separate btree beside the heap.
  */
 import { sql, type Kysely } from 'kysely';
+import { dialectOf } from '../dialect.js';
 
 /** Creates the metric tables. */
 export async function up(db: Kysely<unknown>): Promise<void> {
+  const postgres = dialectOf(db) === 'postgres';
   await db.schema
     .createTable('metric_series')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', postgres ? 'bigserial' : 'integer', (c) => (postgres ? c.primaryKey() : c.primaryKey().autoIncrement()))
     .addColumn('metric', 'text', (c) => c.notNull())
     .addColumn('target', 'text', (c) => c.notNull())
     .addUniqueConstraint('metric_series_metric_target', ['metric', 'target'])
     .execute();
+  if (postgres) {
+    // Times and buckets are ms since the epoch: beyond PostgreSQL's 32-bit integer.
+    await sql`CREATE TABLE metric_samples (
+      series_id BIGINT NOT NULL,
+      time BIGINT NOT NULL,
+      value DOUBLE PRECISION NOT NULL,
+      PRIMARY KEY (series_id, time)
+    )`.execute(db);
+    await sql`CREATE TABLE metric_rollups (
+      series_id BIGINT NOT NULL,
+      bucket BIGINT NOT NULL,
+      n INTEGER NOT NULL,
+      v_sum DOUBLE PRECISION NOT NULL,
+      v_min DOUBLE PRECISION NOT NULL,
+      v_max DOUBLE PRECISION NOT NULL,
+      PRIMARY KEY (series_id, bucket)
+    )`.execute(db);
+    return;
+  }
   await sql`CREATE TABLE metric_samples (
     series_id INTEGER NOT NULL,
     time INTEGER NOT NULL,

@@ -20,7 +20,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('name', 'text', (c) => c.notNull().unique())
     .addColumn('pool_id', 'text', (c) => c.notNull().references('pools.id'))
     .addColumn('format', 'text', (c) => c.notNull())
-    .addColumn('size_bytes', 'integer', (c) => c.notNull())
+    .addColumn('size_bytes', 'bigint', (c) => c.notNull())
     .addColumn('path', 'text', (c) => c.notNull())
     .addColumn('role', 'text', (c) => c.notNull())
     .addColumn('vm_id', 'text')
@@ -52,7 +52,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('path', 'text', (c) => c.notNull())
     .addColumn('kind', 'text', (c) => c.notNull())
     .addColumn('parent_id', 'text')
-    .addColumn('size_bytes', 'integer', (c) => c.notNull())
+    .addColumn('size_bytes', 'bigint', (c) => c.notNull())
     .addColumn('created_at', 'text', (c) => c.notNull())
     .execute();
   await db.schema.alterTable('vms').addColumn('cdrom_image_id', 'text').execute();

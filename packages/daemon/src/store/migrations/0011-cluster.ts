@@ -26,7 +26,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('overcommit', 'text', (c) => c.notNull().defaultTo('{}'))
     .addColumn('mode', 'text', (c) => c.notNull().defaultTo('active'))
     .addColumn('status', 'text', (c) => c.notNull().defaultTo('online'))
-    .addColumn('load_cpu', 'real')
+    .addColumn('load_cpu', 'double precision')
     .addColumn('heartbeat_at', 'text', (c) => c.notNull())
     .addColumn('lease_expires_at', 'text', (c) => c.notNull())
     .addColumn('started_at', 'text', (c) => c.notNull())

@@ -28,6 +28,7 @@ const typeLabels: Readonly<Record<NetworkCreate['type'], string>> = {
   nat: 'nat (routed out through the host, DHCP and DNS)',
   isolated: 'isolated (VMs and the host only)',
   bridged: 'bridged (an existing host bridge)',
+  vxlan: 'vxlan (like isolated, spanning every host of the cluster)',
 };
 
 const empty: NetworkFormValues = { name: '', type: 'nat', cidr: '', dhcpStart: '', dhcpEnd: '', bridge: '', vlan: '', mtu: '' };
