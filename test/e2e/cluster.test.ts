@@ -4,7 +4,7 @@
  * concurrent creates on every host; a running guest migrates live (its console counter goes on
  * on the new host) and with a host-local disk (mirrored); a host drains for maintenance; a host
  * whose daemon dies and whose link is cut is fenced and its HA VM runs elsewhere, never on two
- * hosts at once; the leader dies and another host leads.
+ * hosts at once, nor when a live host is cut off the network; the leader dies and another host leads.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -62,13 +62,13 @@ describe('placement across hosts', () => {
     const results = await Promise.allSettled(
       Array.from({ length: 20 }, (_, i) =>
         hosts[i % 3]!.client.call('createVm', {
-          body: { name: `spread-${i}`, image: 'tiny', memoryMiB: 64, placement: { groups: [{ name: 'spread', policy: 'anti-affinity', hard: true }] } },
+          body: { name: `spread-${i}`, image: 'tiny', memoryMiB: 128, placement: { groups: [{ name: 'spread', policy: 'anti-affinity', hard: true }] } },
         }),
       ),
     );
     const made = results.filter((r) => r.status === 'fulfilled');
     const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    expect(made).toHaveLength(3);
+    expect(made, refused.map((r) => String(r.reason)).slice(0, 3).join('\n')).toHaveLength(3);
     expect(refused.every((r) => r.reason instanceof HerdError && r.reason.code === 'no_host_fits')).toBe(true);
     const placed = (await h2.client.call('listVms')).filter((v) => v.name.startsWith('spread-'));
     expect(new Set(placed.map((v) => v.host))).toEqual(new Set(['h1', 'h2', 'h3']));
@@ -76,7 +76,7 @@ describe('placement across hosts', () => {
     const why = await h3.cli(['vm', 'explain-placement', placed[0]!.name, '-o', 'json']);
     expect(why.code, why.stderr).toBe(0);
     for (const v of placed) await h1.client.call('deleteVm', { params: { id: v.name }, query: { wait: true } });
-  });
+  }, 120_000);
 });
 
 describe('live migration', () => {
@@ -86,8 +86,9 @@ describe('live migration', () => {
     const shell = guestShell(h1);
     await shell.booted('mover');
     const v = await runningOn('mover', 'h1');
-    await shell.sh('mover', '(i=0; while :; do echo C$i; i=$((i+1)); usleep 100000; done) >/dev/console 2>&1 &');
-    await sleep(1500);
+    // The counter starts after the shell has gone quiet, which is when the console command returns.
+    await shell.sh('mover', '{ (sleep 3; i=0; while :; do echo C$i; i=$((i+1)); usleep 100000; done) >/dev/console 2>&1 & }');
+    await sleep(5000);
     const moved = await h2.cli(['vm', 'migrate', 'mover', '--to', 'h2']);
     expect(moved.code, moved.stderr).toBe(0);
     await runningOn('mover', 'h2', 30_000);
@@ -102,7 +103,7 @@ describe('live migration', () => {
     expect(next[0]! - last).toBeLessThan(20);
     console.log(`migration gap: C${last} on h1, then C${next[0]} on h2 (${(next[0]! - last - 1) * 100} ms of counting lost at most)`);
     expect(cluster.qemuProcesses().filter((q) => q.vmId === v.id).map((q) => q.host)).toEqual(['h2']);
-  });
+  }, 180_000);
 
   it('moves a running guest with a host-local disk by mirroring it first', async () => {
     const created = await h2.cli(['vm', 'create', 'local', '--image', 'tiny', '--memory', '128M', '--host', 'h2', '--start']);
@@ -122,7 +123,7 @@ describe('live migration', () => {
     expect(files(h3)).toHaveLength(1);
     expect(files(h2)).toEqual([]);
     expect(cluster.qemuProcesses().filter((q) => q.vmId === v.id).map((q) => q.host)).toEqual(['h3']);
-  });
+  }, 180_000);
 
   it('drains a host for maintenance and takes it back', async () => {
     const drained = await h1.cli(['host', 'maintenance', 'h3']);
@@ -134,7 +135,7 @@ describe('live migration', () => {
     const back = await h2.cli(['host', 'maintenance', 'h3', '--off']);
     expect(back.code, back.stderr).toBe(0);
     expect((await h1.client.call('getHost', { params: { id: 'h3' } })).mode).toBe('active');
-  });
+  }, 180_000);
 });
 
 describe('HA with fencing', () => {
@@ -154,8 +155,6 @@ describe('HA with fencing', () => {
     console.log(`HA: guarded runs on ${elsewhere.host} ${took} ms after h3 died`);
     expect(took).toBeLessThan(30_000);
     expect(cluster.qemuProcesses().filter((q) => q.vmId === v.id).map((q) => q.host)).toEqual([elsewhere.host]);
-    const twice = sightings.slice(from).filter((s) => s.vm === v.id && s.hosts.length > 1);
-    expect(twice).toEqual([]);
     expect((await h1.client.call('getHost', { params: { id: 'h3' } })).status).toBe('offline');
 
     // h3 comes back: it registers again, and runs nothing it no longer owns.
@@ -164,8 +163,32 @@ describe('HA with fencing', () => {
     await waitFor('h3 online', async () => ((await h1.client.call('getHost', { params: { id: 'h3' } })).status === 'online' ? true : undefined), 30_000, 250);
     await sleep(2000);
     expect(cluster.qemuProcesses().filter((q) => q.vmId === v.id).map((q) => q.host)).toEqual([elsewhere.host]);
-    expect(sightings.filter((s) => s.hosts.length > 1)).toEqual([]);
-  });
+    // Never two QEMUs of the HA VM, from its host's death to after its return. (During a live
+    // migration there are two processes by design: the destination's holds the guest paused
+    // until the source's has stopped for good.)
+    expect(sightings.slice(from).filter((s) => s.vm === v.id && s.hosts.length > 1)).toEqual([]);
+  }, 240_000);
+
+  it('under a network partition, the cut-off host stops its HA VM itself before it runs elsewhere', async () => {
+    const created = await h1.cli(['vm', 'create', 'island', '--image', 'tiny', '--memory', '128M', '--pool', 'shared', '--host', 'h2', '--ha', '--start']);
+    expect(created.code, created.stderr).toBe(0);
+    const v = await runningOn('island', 'h2');
+    const from = sightings.length;
+    const t0 = Date.now();
+    // h2's daemon lives on, but reaches neither the database nor the other hosts.
+    h2.cutLink('drop');
+    const elsewhere = await waitFor('island running on another host', async () => {
+      const now = await vm('island').catch(() => undefined);
+      return now && now.host !== 'h2' && now.state === 'running' ? now : undefined;
+    }, 30_000, 200);
+    console.log(`partition: island runs on ${elsewhere.host} ${Date.now() - t0} ms after h2 was cut off`);
+    expect(cluster.qemuProcesses().filter((q) => q.vmId === v.id).map((q) => q.host)).toEqual([elsewhere.host]);
+    await h2.restoreLink();
+    await waitFor('h2 online again', async () => ((await h1.client.call('getHost', { params: { id: 'h2' } })).status === 'online' ? true : undefined), 30_000, 250);
+    await sleep(2000);
+    expect(cluster.qemuProcesses().filter((q) => q.vmId === v.id).map((q) => q.host)).toEqual([elsewhere.host]);
+    expect(sightings.slice(from).filter((s) => s.vm === v.id && s.hosts.length > 1)).toEqual([]);
+  }, 240_000);
 
   it('elects another leader when the leader dies', async () => {
     const leader = (await h1.client.call('listHosts')).find((h) => h.leader)!;
@@ -176,5 +199,5 @@ describe('HA with fencing', () => {
     const next = await waitFor('a new leader', async () => (await other.client.call('listHosts')).find((h) => h.leader && h.name !== leader.name), 20_000, 200);
     console.log(`leader ${leader.name} killed; ${next.name} leads after ${Date.now() - t0} ms`);
     await host.start();
-  });
+  }, 120_000);
 });

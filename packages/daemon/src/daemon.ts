@@ -349,6 +349,12 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
   if (clustered) {
     // Other hosts' changes arrive as notifications; a periodic pass over this host's VMs is the safety net.
     notifier.listen(vmWakeChannel, (id) => queue.add(id));
+    // Operations on a VM of another host (made here, run there) follow its changes from there.
+    vms.onChange((id) => void notifier.notify(vmChangeChannel, `${hostName} ${id}`).catch(() => undefined));
+    notifier.listen(vmChangeChannel, (payload) => {
+      const [from, id] = payload.split(' ');
+      if (from !== hostName && id) void tracker.recheck(id).catch(() => undefined);
+    });
     resync = setInterval(() => void resyncOwnVms(), 10_000);
     // Self-fencing: the guard stops this host's HA VMs if the lease is not renewed in time, even
     // when this daemon is dead; while fenced the reconciler changes nothing.
@@ -433,6 +439,8 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
 
 /** The notification channel on which hosts tell each other that a VM changed (payload: its id). */
 const vmWakeChannel = 'herd_vm';
+/** The channel on which hosts say that a VM's record changed (payload: `HOST VMID`). */
+const vmChangeChannel = 'herd_vm_changed';
 
 /** The IP address of an advertised URL (a name is resolved): where this host's migration streams listen. */
 async function underlayAddress(advertise: string): Promise<string> {

@@ -49,7 +49,7 @@ export const MigrationPrepared = Type.Object(
 
 /** Host-to-host: the source tells the destination how the migration ended. */
 export const MigrationFinish = Type.Object(
-  { outcome: Type.Union([Type.Literal('commit'), Type.Literal('abort')]) },
+  { outcome: Type.Union([Type.Literal('commit'), Type.Literal('postcopy'), Type.Literal('abort')]) },
   { additionalProperties: false, $id: 'MigrationFinish' },
 );
 

@@ -171,6 +171,7 @@ export class MigrationService {
     const answer = prep.body as PrepareAnswer;
     const jobs: string[] = [];
     let result: MigrationResult;
+    let switched = false;
     try {
       // Disks first: once a mirror is READY it keeps the copy in step with every guest write.
       const share = local.length > 0 ? 50 : 0;
@@ -198,15 +199,35 @@ export class MigrationService {
       log.info({ vm: row.name, vmId: row.id, to, localDisks: local.length, ...options }, 'live migration starts');
       result = await migrate(qmp, tcpUri(answer.migration), {
         ...(signal && { signal }),
-        ...(req.postcopy && { postcopyAfterPasses: 1, onPostcopy: () => undefined }),
+        // Post-copy: once the source has stopped, the VM is the destination's and runs there
+        // while its remaining memory follows on demand.
+        ...(req.postcopy && {
+          postcopyAfterPasses: 1,
+          onPostcopy: async () => {
+            await finishMirrors(qmp, jobs);
+            await this.#switchOver(row, to);
+            switched = true;
+            const r = await forwarder.call(to, 'POST', `/api/v1/vms/${row.id}/actions/migrate-finish`, { outcome: 'postcopy' });
+            if (r.status !== 200) throw remoteError(r.body, `${to} could not run ${row.name} in post-copy`);
+          },
+        }),
         onProgress: (p) => progress(share + Math.min(99 - share, Math.floor((p.totalBytes > 0 ? p.transferredBytes / p.totalBytes : 0) * (99 - share))), `copying memory to ${to}: pass ${p.dirtyPassCount}, ${Math.round(p.remainingBytes / mib)} MiB left`),
       });
-      await finishMirrors(qmp, jobs);
+      if (!switched) await finishMirrors(qmp, jobs);
     } catch (e) {
+      // After the switch to post-copy the guest's newest memory is on the destination only:
+      // there is no going back, only reporting.
+      if (switched) throw e instanceof HerdError ? e : new HerdError('migration_refused', { name: row.name, reason: `post-copy failed after ${to} took the VM over: ${e instanceof Error ? e.message : String(e)}` });
       await abortMirrors(qmp, jobs).catch(() => undefined);
       await forwarder.call(to, 'POST', `/api/v1/vms/${row.id}/actions/migrate-finish`, { outcome: 'abort' }).catch((err: unknown) => log.warn({ vmId: row.id, to, err: String(err) }, 'cannot tell the destination to drop its copy; it drops it when it next reconciles'));
       log.warn({ vm: row.name, vmId: row.id, to, err: e instanceof Error ? e.message : String(e) }, 'live migration failed; the VM runs on here');
       throw e instanceof HerdError ? e : new HerdError('migration_refused', { name: row.name, reason: `${e instanceof Error ? e.message : String(e)}; it runs on ${me} as before` });
+    }
+    if (switched) {
+      await this.#dropSource(row, local);
+      progress(100, `${row.name} runs on ${to}`);
+      log.info({ vm: row.name, vmId: row.id, from: me, to, totalMs: result.totalMs, downtimeMs: result.downtimeMs, postcopy: true }, 'live migration done');
+      return { from: me, to, mode: 'live', totalMs: Date.now() - started, downtimeMs: result.downtimeMs, transferredBytes: result.transferredBytes, mirroredDisks: local.length, postcopy: true };
     }
     // The source is stopped for good now: the VM becomes the destination's, then runs there.
     await this.#switchOver(row, to);

@@ -124,9 +124,11 @@ export class MigrationTarget {
 
   /**
    * Ends the migration here: `commit` once the source has completed it and moved the VM's host to
-   * this one (the guest runs from here on), `abort` when it failed (everything made here goes).
+   * this one (the guest runs from here on); `postcopy` once the source has switched to post-copy
+   * and moved the VM's host (the guest runs here at once, pulling the rest of its memory);
+   * `abort` when it failed (everything made here goes).
    */
-  async finish(vmId: string, outcome: 'commit' | 'abort'): Promise<void> {
+  async finish(vmId: string, outcome: 'commit' | 'postcopy' | 'abort'): Promise<void> {
     const row = await this.#d.vms.get(vmId);
     if (outcome === 'abort') {
       if (row?.host === this.#d.hostName) throw new HerdError('migration_refused', { name: row.name, reason: `it already runs on ${this.#d.hostName} and cannot be thrown away here` });
@@ -136,7 +138,8 @@ export class MigrationTarget {
     if (!row || row.host !== this.#d.hostName) throw new HerdError('migration_refused', { name: row?.name ?? vmId, reason: `it has not been switched over to ${this.#d.hostName}` });
     const qmp = await QmpClient.connect(qmpSocketPath(this.#d.paths.runDir(vmId)));
     try {
-      await awaitIncoming(qmp);
+      // In post-copy the guest must run here while its memory still arrives: no waiting for the end.
+      if (outcome === 'commit') await awaitIncoming(qmp);
       await nbdStop(qmp);
       await qmp.execute('cont', undefined, EmptyReturnSchema);
     } finally {

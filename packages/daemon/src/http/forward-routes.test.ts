@@ -25,9 +25,14 @@ describe('forward routes', () => {
     }
   });
 
-  it('routes under /vms/{id} go to the VM\'s host, but for the listed database reads', () => {
+  it('routes under /vms/{id} go to the VM\'s host, but for the listed database reads and the migration destination\'s steps', () => {
     const vmLocal = ids.filter((id) => (routes[id] as RouteDef).path.startsWith('/vms/{id}') && forwardRoutes[id].to === 'local');
-    expect(vmLocal.sort()).toEqual(['explainPlacement', 'getVm', 'listSnapshots', 'listVmNics']);
+    expect(vmLocal.sort()).toEqual(['explainPlacement', 'finishMigration', 'getVm', 'listSnapshots', 'listVmNics', 'prepareMigration']);
+  });
+
+  it('a host drains itself', () => {
+    for (const id of ['startHostMaintenance', 'endHostMaintenance', 'evacuateHost'] as const) expect(forwardRoutes[id]).toEqual({ to: 'host', param: 'id' });
+    expect(ownerRefOf(forwardRoutes.evacuateHost, { id: 'h2' }, {})).toEqual({ kind: 'host', ref: 'h2' });
   });
 
   it('console WebSockets and their tickets go to the same host', () => {

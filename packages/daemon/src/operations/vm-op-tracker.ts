@@ -41,6 +41,14 @@ export class VmOpTracker {
     await this.#check(vmId, await this.#vms.get(vmId));
   }
 
+  /**
+   * Looks at VM `vmId` again: in a cluster another host runs it, and its changes arrive as
+   * notifications rather than through this host's VM repository.
+   */
+  async recheck(vmId: string): Promise<void> {
+    if (this.#byVm.has(vmId)) await this.#check(vmId, await this.#vms.get(vmId));
+  }
+
   /** Tracks again the VM operations a previous daemon left unfinished. */
   async resume(): Promise<void> {
     for (const op of await this.#ops.listUnfinished()) {
