@@ -135,6 +135,10 @@ describe('live migration', () => {
     const back = await h2.cli(['host', 'maintenance', 'h3', '--off']);
     expect(back.code, back.stderr).toBe(0);
     expect((await h1.client.call('getHost', { params: { id: 'h3' } })).mode).toBe('active');
+    // h3 is empty now: the rebalancer's plan (manual here) says what would even the hosts out.
+    const plan = await h2.cli(['cluster', 'rebalance', '-o', 'json']);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(JSON.parse(plan.stdout)).toMatchObject({ automation: 'manual', threshold: 0.25, loads: { h1: expect.any(Number), h2: expect.any(Number), h3: 0 } });
   }, 180_000);
 });
 

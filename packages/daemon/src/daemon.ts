@@ -287,7 +287,16 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
     if (options.defaultNetwork !== false) await networks.ensureDefault(await hostRoutes());
   }
   await imageService.recoverInterrupted();
-  await failInterrupted(ops, ['volume.attach', 'volume.detach', 'snapshot.create', 'snapshot.revert', 'snapshot.delete', 'vm.clone', 'backup.create', 'backup.restore', 'image.from-vm']);
+  await failInterrupted(ops, ['volume.attach', 'volume.detach', 'snapshot.create', 'snapshot.revert', 'snapshot.delete', 'vm.clone', 'backup.create', 'backup.restore', 'image.from-vm', 'vm.migrate', 'host.evacuate']);
+  // A migration out of here that a crash cut short did not switch the VM over: it stays here
+  // (a source QEMU paused by it is resumed by its reconcile pass; the destination drops its copy
+  // when it next reconciles). A drain cut short leaves the host taking VMs again.
+  const unfinished = await db.updateTable('vms').set({ migrating_to: null }).where('host', '=', hostName).where('migrating_to', 'is not', null).executeTakeFirst();
+  if (Number(unfinished.numUpdatedRows) > 0) log.warn({ vms: Number(unfinished.numUpdatedRows) }, 'live migrations interrupted by a restart: their VMs stay on this host');
+  if ((await hostRepo.get(hostName)).mode === 'draining') {
+    await hostRepo.setMode(hostName, 'active');
+    log.warn({ host: hostName }, 'a drain was interrupted by a restart; run herd host maintenance again');
+  }
   await tracker.resume();
   for (const v of all) queue.add(v.id);
   await queue.idle();
@@ -309,8 +318,11 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
   const signer = new ForwardSigner(await ensureForwardKey(db));
   const forwarder = new Forwarder({ db, hostName, signer, clustered, log, ...(clusterCa && { ca: clusterCa.cert }) });
   // Live migration, drains, HA and rebalancing.
-  const migrations = new MigrationService({ db, hostName, clustered, vms, volumeRows, ops, reconciler, exclusive: (id, fn) => queue.exclusive(id, fn), forwarder, nics, paths, note: (e) => events.append(e), log });
-  const migrationTarget = new MigrationTarget({ hostName, listenAddress: advertise !== null ? await underlayAddress(advertise) : '127.0.0.1', vms, volumeRows, volumes, reconciler, paths, wake, log });
+  // Where hosts speak HTTPS, the migration streams are TLS too: a destination serves them with a
+  // certificate from the cluster CA for its advertised name, which the source checks.
+  const advertisedTls = advertise !== null && new URL(advertise).protocol === 'https:' ? { dir: paths.tls, serverName: new URL(advertise).hostname.replace(/^\[|\]$/g, '') } : undefined;
+  const migrations = new MigrationService({ db, hostName, clustered, vms, volumeRows, ops, reconciler, exclusive: (id, fn) => queue.exclusive(id, fn), forwarder, nics, paths, ...(clusterCa && { tlsCa: clusterCa.cert }), note: (e) => events.append(e), log });
+  const migrationTarget = new MigrationTarget({ hostName, listenAddress: advertise !== null ? await underlayAddress(advertise) : '127.0.0.1', vms, volumeRows, volumes, reconciler, paths, wake, ...(advertisedTls && { tls: advertisedTls }), log });
   const drain = new HostDrain({ db, hostName, clustered, hosts: hostRepo, ops, migrations, log });
   const rebalancer = new Rebalancer({ db, settings: { ...defaultRebalanceSettings, ...options.rebalance }, leading: () => cluster.isLeader(), move: (vmId, to) => moveVm(vmId, to), log });
   const haLoop = new HaLoop({

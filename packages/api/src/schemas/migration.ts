@@ -29,7 +29,7 @@ export const MigrationPrepare = Type.Object(
 
 const Address = Type.Object({ host: Type.String(), port: Type.Integer({ minimum: 1, maximum: 65535 }) }, { additionalProperties: false });
 
-/** Where the destination listens for the migration stream and, for host-local disks, the NBD mirrors. */
+/** Where the destination listens for the migration stream and, for host-local disks, the NBD mirrors, and whether both are TLS. */
 export const MigrationPrepared = Type.Object(
   {
     migration: Address,
@@ -41,6 +41,12 @@ export const MigrationPrepared = Type.Object(
           exports: Type.Array(Type.Object({ volumeId: Type.String(), name: Type.String() }, { additionalProperties: false })),
         },
         { additionalProperties: false },
+      ),
+    ),
+    tls: Type.Optional(
+      Type.Object(
+        { serverName: Type.String({ minLength: 1, maxLength: 253, description: 'the name the destination’s certificate (from the cluster CA) is valid for; the source checks it' }) },
+        { additionalProperties: false, description: 'present when the migration and NBD streams are TLS' },
       ),
     ),
   },

@@ -11,6 +11,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { HerdError, type Operation } from '@herd/api';
+import { runUnscoped } from '../tenancy/request-scope.js';
 import type { Logger } from 'pino';
 import type { EventInput } from '../events/event-log.js';
 import { processState } from '../host/proc.js';
@@ -20,6 +21,7 @@ import { runOperation, type Progress } from '../operations/run-operation.js';
 import type { DataPaths } from '../paths.js';
 import { DEFAULT_MIGRATION_OPTIONS, migrate, setMigrationOptions, tcpUri, type MigrationOptions, type MigrationResult } from '../qemu/qmp-migrate.js';
 import { abortMirrors, finishMirrors, mirrorToNbd } from '../qemu/qmp-nbd-mirror.js';
+import type { QmpClient } from '../qemu/qmp-client.js';
 import { topNode } from '../qemu/qmp-nodes.js';
 import type { VmReconciler } from '../reconcile/vm-reconciler.js';
 import type { Db } from '../store/open-database.js';
@@ -28,6 +30,7 @@ import type { VmRepo } from '../vm/vm-repo.js';
 import type { VolumeRepo } from '../volumes/volume-repo.js';
 import type { Forwarder } from './forwarder.js';
 import type { PrepareAnswer, PrepareRequest } from './migration-target.js';
+import { dropMigrationTls, ensureMigrationTls } from './migration-tls.js';
 import { chooseHost } from './placement.js';
 
 /** What a migration may be asked for (the API's VmMigrate). */
@@ -67,6 +70,11 @@ export interface MigrationServiceDeps {
   readonly forwarder: Forwarder;
   readonly nics: NicService;
   readonly paths: DataPaths;
+  /**
+   * The cluster's CA certificate (PEM), when the hosts speak HTTPS: a destination that serves
+   * its streams over TLS is checked against it. Without it, such a destination is refused.
+   */
+  readonly tlsCa?: string;
   readonly note: (e: EventInput) => Promise<unknown>;
   readonly log: Logger;
 }
@@ -83,7 +91,8 @@ export class MigrationService {
 
   /** Starts migrating VM `ref` (an id or name; it runs on this host) as an operation. */
   async start(ref: string, req: MigrateRequest): Promise<Operation> {
-    const row = await this.#d.vms.find(ref);
+    // Migration is the cluster admins' business, across projects; VM names are unique in the installation.
+    const row = await runUnscoped(() => this.#d.vms.find(ref));
     this.#check(row);
     const op = await this.#d.ops.create('vm.migrate', { type: 'vm', id: row.id, name: row.name }, { ...req }, req.to ? `migrating ${row.name} to ${req.to}` : `migrating ${row.name}`);
     void runOperation(this.#d.ops, this.#d.log, op.id, 'vm.migrate', (progress) => this.move(row.id, req, progress));
@@ -172,7 +181,16 @@ export class MigrationService {
     const jobs: string[] = [];
     let result: MigrationResult;
     let switched = false;
+    const runDir = this.#d.paths.runDir(row.id);
     try {
+      // The destination says whether its streams are TLS, and under which name its certificate is valid.
+      let tls: { tlsCreds: string; tlsHostname: string } | undefined;
+      if (answer.tls) {
+        if (this.#d.tlsCa === undefined) throw new HerdError('migration_refused', { name: row.name, reason: `${to} serves the migration over TLS and ${me} has no cluster CA to check it with` });
+        tls = { tlsCreds: await ensureMigrationTls(qmp, runDir, 'client', { caCert: this.#d.tlsCa }), tlsHostname: answer.tls.serverName };
+      } else if (this.#d.tlsCa !== undefined) {
+        log.warn({ vm: row.name, vmId: row.id, to }, 'the destination advertises plain http: the migration streams go unencrypted');
+      }
       // Disks first: once a mirror is READY it keeps the copy in step with every guest write.
       const share = local.length > 0 ? 50 : 0;
       for (const [i, e] of (answer.nbd?.exports ?? []).entries()) {
@@ -185,6 +203,7 @@ export class MigrationService {
           port: answer.nbd!.port,
           exportName: e.name,
           jobId,
+          ...tls,
           ...(signal && { signal }),
           onProgress: (p) => progress(1 + Math.floor(((i + (p.total > 0 ? p.done / p.total : 0)) / local.length) * (share - 1)), `copying disk ${i + 1} of ${local.length} to ${to}`),
         });
@@ -194,6 +213,7 @@ export class MigrationService {
         autoConverge: req.autoConverge ?? DEFAULT_MIGRATION_OPTIONS.autoConverge,
         postcopy: req.postcopy ?? false,
         maxBandwidthBytes: req.maxBandwidthMiBps !== undefined ? req.maxBandwidthMiBps * mib : DEFAULT_MIGRATION_OPTIONS.maxBandwidthBytes,
+        ...tls,
       };
       await setMigrationOptions(qmp, options);
       log.info({ vm: row.name, vmId: row.id, to, localDisks: local.length, ...options }, 'live migration starts');
@@ -215,6 +235,7 @@ export class MigrationService {
       });
       if (!switched) await finishMirrors(qmp, jobs);
     } catch (e) {
+      await this.#dropTls(qmp, runDir);
       // After the switch to post-copy the guest's newest memory is on the destination only:
       // there is no going back, only reporting.
       if (switched) throw e instanceof HerdError ? e : new HerdError('migration_refused', { name: row.name, reason: `post-copy failed after ${to} took the VM over: ${e instanceof Error ? e.message : String(e)}` });
@@ -223,6 +244,7 @@ export class MigrationService {
       log.warn({ vm: row.name, vmId: row.id, to, err: e instanceof Error ? e.message : String(e) }, 'live migration failed; the VM runs on here');
       throw e instanceof HerdError ? e : new HerdError('migration_refused', { name: row.name, reason: `${e instanceof Error ? e.message : String(e)}; it runs on ${me} as before` });
     }
+    await this.#dropTls(qmp, runDir);
     if (switched) {
       await this.#dropSource(row, local);
       progress(100, `${row.name} runs on ${to}`);
@@ -238,6 +260,11 @@ export class MigrationService {
     progress(100, `${row.name} runs on ${to}`);
     log.info({ vm: row.name, vmId: row.id, from: me, to, totalMs: result.totalMs, downtimeMs: result.downtimeMs, transferredMiB: Math.round(result.transferredBytes / mib) }, 'live migration done');
     return { from: me, to, mode: 'live', totalMs: Date.now() - started, downtimeMs: result.downtimeMs, transferredBytes: result.transferredBytes, mirroredDisks: local.length, postcopy: result.postcopy };
+  }
+
+  /** Removes the migration's TLS credentials from the source QEMU; a QEMU gone already has none. */
+  async #dropTls(qmp: QmpClient, runDir: string): Promise<void> {
+    await dropMigrationTls(qmp, runDir).catch((e: unknown) => this.#d.log.warn({ runDir, err: String(e) }, 'cannot remove the migration’s TLS credentials from the source QEMU'));
   }
 
   /** Makes `to` the VM's host (the one step that hands it over). */

@@ -9,6 +9,7 @@
 import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { HerdError } from '@herd/api';
+import { runUnscoped } from '../tenancy/request-scope.js';
 import type { Logger } from 'pino';
 import { QmpClient } from '../qemu/qmp-client.js';
 import { DEFAULT_MIGRATION_OPTIONS, awaitIncoming, listenIncoming, setMigrationOptions } from '../qemu/qmp-migrate.js';
@@ -21,6 +22,7 @@ import { createVolumeFile } from '../storage/qemu-img.js';
 import type { VmRepo } from '../vm/vm-repo.js';
 import type { VolumeService } from '../volumes/volume-service.js';
 import type { VolumeRepo } from '../volumes/volume-repo.js';
+import { dropMigrationTls, ensureMigrationTls, hostServerPem } from './migration-tls.js';
 
 /** What the source asks the destination to get ready for. */
 export interface PrepareRequest {
@@ -36,6 +38,8 @@ export interface PrepareRequest {
 export interface PrepareAnswer {
   readonly migration: { readonly host: string; readonly port: number };
   readonly nbd?: { readonly host: string; readonly port: number; readonly exports: readonly { readonly volumeId: string; readonly name: string }[] };
+  /** Present when both streams are TLS: the source must check the certificate is valid for `serverName` (from the cluster CA). */
+  readonly tls?: { readonly serverName: string };
 }
 
 /** What the destination needs. */
@@ -49,6 +53,11 @@ export interface MigrationTargetDeps {
   readonly reconciler: VmReconciler;
   readonly paths: DataPaths;
   readonly wake: (vmId: string) => void;
+  /**
+   * When the cluster speaks HTTPS (this host's `--advertise` is https): the streams are TLS too,
+   * served with a certificate from DATA/tls (`dir`) for `serverName` (the advertised host).
+   */
+  readonly tls?: { readonly dir: string; readonly serverName: string };
   readonly log: Logger;
 }
 
@@ -75,10 +84,12 @@ export class MigrationTarget {
   }
 
   /** Launches the incoming QEMU for VM `vmId` and says where to send it. */
-  async prepare(vmId: string, req: PrepareRequest): Promise<PrepareAnswer> {
+  async prepare(ref: string, req: PrepareRequest): Promise<PrepareAnswer> {
     const { vms, reconciler, log } = this.#d;
-    const row = await vms.get(vmId);
-    if (!row) throw new HerdError('not_found', { kind: 'vm', name: vmId });
+    // Resolved to a record first: only a real VM's id ever names files here. Host-to-host calls
+    // carry no project: VM names are unique in the installation.
+    const row = await runUnscoped(() => vms.find(ref));
+    const vmId = row.id;
     if (row.migrating_to !== this.#d.hostName || row.host !== req.from)
       throw new HerdError('migration_refused', { name: row.name, reason: `it is not being migrated from ${req.from} to ${this.#d.hostName}` });
     // A previous attempt that died half way may have left its QEMU: start clean.
@@ -95,7 +106,9 @@ export class MigrationTarget {
       }
       const { qmpSocket } = await reconciler.launchIncoming(row, req.accel);
       qmp = await QmpClient.connect(qmpSocket);
-      await setMigrationOptions(qmp, { ...DEFAULT_MIGRATION_OPTIONS, postcopy: req.postcopy });
+      const tls = this.#d.tls;
+      const tlsCreds = tls && (await ensureMigrationTls(qmp, this.#d.paths.runDir(vmId), 'server', await hostServerPem(tls.dir, tls.serverName, log)));
+      await setMigrationOptions(qmp, { ...DEFAULT_MIGRATION_OPTIONS, postcopy: req.postcopy, ...(tlsCreds && { tlsCreds }) });
       let nbd: PrepareAnswer['nbd'];
       if (local.length > 0) {
         const specs = await this.#d.volumes.diskSpecs(vmId);
@@ -105,13 +118,13 @@ export class MigrationTarget {
           return { volumeId: v.id, ...diskExport(disk.id) };
         });
         const port = await freePort(this.#d.listenAddress);
-        await nbdServe(qmp, { host: this.#d.listenAddress, port }, exports);
+        await nbdServe(qmp, { host: this.#d.listenAddress, port }, exports, tlsCreds ? { tlsCreds } : {});
         nbd = { host: this.#d.listenAddress, port, exports: exports.map((e) => ({ volumeId: e.volumeId, name: e.name })) };
       }
       const [addr] = await listenIncoming(qmp, `tcp:${this.#d.listenAddress}:0`);
       if (!addr) throw new Error('QEMU did not say where it listens for the migration');
-      log.info({ vm: row.name, vmId, from: req.from, port: addr.port, localDisks: local.length }, 'ready for incoming live migration');
-      return { migration: { host: this.#d.listenAddress, port: addr.port }, ...(nbd && { nbd }) };
+      log.info({ vm: row.name, vmId, from: req.from, port: addr.port, localDisks: local.length, tls: tls !== undefined }, 'ready for incoming live migration');
+      return { migration: { host: this.#d.listenAddress, port: addr.port }, ...(nbd && { nbd }), ...(tls && { tls: { serverName: tls.serverName } }) };
     } catch (e) {
       qmp?.close();
       qmp = undefined;
@@ -128,19 +141,22 @@ export class MigrationTarget {
    * and moved the VM's host (the guest runs here at once, pulling the rest of its memory);
    * `abort` when it failed (everything made here goes).
    */
-  async finish(vmId: string, outcome: 'commit' | 'postcopy' | 'abort'): Promise<void> {
-    const row = await this.#d.vms.get(vmId);
+  async finish(ref: string, outcome: 'commit' | 'postcopy' | 'abort'): Promise<void> {
+    const row = await runUnscoped(() => this.#d.vms.find(ref));
+    const vmId = row.id;
     if (outcome === 'abort') {
-      if (row?.host === this.#d.hostName) throw new HerdError('migration_refused', { name: row.name, reason: `it already runs on ${this.#d.hostName} and cannot be thrown away here` });
+      if (row.host === this.#d.hostName) throw new HerdError('migration_refused', { name: row.name, reason: `it already runs on ${this.#d.hostName} and cannot be thrown away here` });
       await this.#discard(vmId);
       return;
     }
-    if (!row || row.host !== this.#d.hostName) throw new HerdError('migration_refused', { name: row?.name ?? vmId, reason: `it has not been switched over to ${this.#d.hostName}` });
+    if (row.host !== this.#d.hostName) throw new HerdError('migration_refused', { name: row.name, reason: `it has not been switched over to ${this.#d.hostName}` });
     const qmp = await QmpClient.connect(qmpSocketPath(this.#d.paths.runDir(vmId)));
     try {
       // In post-copy the guest must run here while its memory still arrives: no waiting for the end.
       if (outcome === 'commit') await awaitIncoming(qmp);
       await nbdStop(qmp);
+      // The guest never runs beside this host's key (post-copy's connection keeps its own hold on it).
+      await dropMigrationTls(qmp, this.#d.paths.runDir(vmId));
       await qmp.execute('cont', undefined, EmptyReturnSchema);
     } finally {
       qmp.close();

@@ -20,6 +20,7 @@ import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import type { QmpClient } from './qmp-client.js';
 import { QmpCommandError } from './qmp-errors.js';
+import { QmpWakeup } from './qmp-wakeup.js';
 import { EmptyReturnSchema } from './qmp-messages.js';
 
 /** One entry of the `query-jobs` reply (QAPI `JobInfo`). */
@@ -113,14 +114,8 @@ export async function runJobs(
   options: RunJobsOptions,
 ): Promise<JobOutcome[]> {
   const deadline = Date.now() + options.timeoutMs;
-  const wake = new Wakeup();
   const watched = new Set(ids);
-  const unsubscribe = [
-    qmp.on('event', (e) => {
-      if (e.event === 'JOB_STATUS_CHANGE' && typeof e.data.id === 'string' && watched.has(e.data.id)) wake.signal();
-    }),
-    qmp.on('disconnected', () => wake.signal()),
-  ];
+  const wake = QmpWakeup.watch(qmp, (e) => e.event === 'JOB_STATUS_CHANGE' && typeof e.data.id === 'string' && watched.has(e.data.id));
   try {
     const existing = (await queryJobs(qmp)).filter((j) => watched.has(j.id)).length;
     if (existing === 0) await start(Math.max(1, deadline - Date.now()));
@@ -136,7 +131,7 @@ export async function runJobs(
     await dismiss(qmp, jobs);
     return jobs.map((j) => ({ id: j.id, total: j['total-progress'], ...(j.error === undefined ? {} : { error: j.error }) }));
   } finally {
-    for (const u of unsubscribe) u();
+    wake.dispose();
   }
 }
 
@@ -153,7 +148,7 @@ export async function runJob(qmp: QmpClient, id: string, start: (timeoutMs: numb
 async function follow(
   qmp: QmpClient,
   ids: readonly string[],
-  wake: Wakeup,
+  wake: QmpWakeup,
   deadline: number,
   onProgress?: (p: JobProgress) => void,
 ): Promise<JobInfo[] | 'timeout'> {
@@ -185,35 +180,5 @@ async function ignoreRefusal(command: Promise<unknown>): Promise<void> {
     await command;
   } catch (e) {
     if (!(e instanceof QmpCommandError)) throw e;
-  }
-}
-
-/** A wake-up signal: signals while nobody waits are remembered (once) until cleared. */
-class Wakeup {
-  #signalled = false;
-  #resolve: (() => void) | undefined;
-
-  signal(): void {
-    this.#signalled = true;
-    this.#resolve?.();
-  }
-
-  clear(): void {
-    this.#signalled = false;
-  }
-
-  /** Resolves at the next signal (at once if one came since the last clear) or after `ms`. */
-  wait(ms: number): Promise<void> {
-    if (this.#signalled) return Promise.resolve();
-    return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined = undefined;
-      const done = (): void => {
-        clearTimeout(timer);
-        this.#resolve = undefined;
-        resolve();
-      };
-      timer = setTimeout(done, ms);
-      this.#resolve = done;
-    });
   }
 }

@@ -1,11 +1,11 @@
 /**
- * Live migration of a VM's RAM and device state between two QEMUs over TCP (pre-copy, with an
- * optional switch to post-copy). The destination is a QEMU launched for the same VM with
- * `incoming: true` (`-incoming defer -S`): it listens once {@link listenIncoming} is called, and
- * its vCPUs start only when the caller sends `cont`, after the source has reported `completed`
- * and {@link awaitIncoming} has seen the destination load the guest (and, for local disks, after
- * the block mirrors have been finished, see qmp-nbd-mirror.ts), so the guest never runs on both
- * hosts.
+ * Live migration of a VM's RAM and device state between two QEMUs over TCP, encrypted with TLS
+ * when both are given credentials (pre-copy, with an optional switch to post-copy). The
+ * destination is a QEMU launched for the same VM with `incoming: true` (`-incoming defer -S`):
+ * it listens once {@link listenIncoming} is called, and its vCPUs start only when the caller
+ * sends `cont`, after the source has reported `completed` and {@link awaitIncoming} has seen the
+ * destination load the guest (and, for local disks, after the block mirrors have been finished,
+ * see qmp-nbd-mirror.ts), so the guest never runs on both hosts.
  *
  * The migration is followed level-based: `query-migrate` is read every {@link POLL_MS} ms, and
  * the MIGRATION and MIGRATION_PASS events (capability `events`) only prompt an earlier read.
@@ -40,6 +40,16 @@ export interface MigrationOptions {
   readonly postcopy?: boolean;
   /** Cap on the transfer rate, in bytes/s (`max-bandwidth`); `Infinity`: none. */
   readonly maxBandwidthBytes?: number;
+  /**
+   * The id of TLS credentials (qmp-tls.ts) to encrypt the stream with (`tls-creds`): on the
+   * source for the client endpoint, on the destination for the server. Missing: plain TCP.
+   */
+  readonly tlsCreds?: string;
+  /**
+   * On the source, the name the destination's certificate must be valid for (`tls-hostname`);
+   * missing, QEMU checks the host of the migration URI.
+   */
+  readonly tlsHostname?: string;
 }
 
 /**
@@ -48,7 +58,7 @@ export interface MigrationOptions {
  * the link allows and leaves capping to the operator. Auto-converge lets a busy guest converge
  * instead of migrating forever; it does nothing to a guest that converges by itself.
  */
-export const DEFAULT_MIGRATION_OPTIONS: Required<MigrationOptions> = {
+export const DEFAULT_MIGRATION_OPTIONS: Required<Omit<MigrationOptions, 'tlsCreds' | 'tlsHostname'>> = {
   downtimeLimitMs: 300,
   autoConverge: true,
   postcopy: false,
@@ -191,10 +201,12 @@ type MigrationInfo = Static<typeof MigrationInfoSchema>;
 const CapabilitiesSchema = Type.Array(Type.Object({ capability: Type.String(), state: Type.Boolean() }));
 
 /**
- * Sets `options` (each one missing takes {@link DEFAULT_MIGRATION_OPTIONS}'s value) and turns
+ * Sets `options` (each one missing takes {@link DEFAULT_MIGRATION_OPTIONS}'s value; no TLS
+ * without `tlsCreds`, so that credentials of an earlier attempt are never named again) and turns
  * on migration events. Call on the source before {@link migrate} and on the destination before
- * {@link listenIncoming} (where only the capabilities matter); QEMU refuses while a migration
- * is in progress. Repeating it is harmless. Throws `RangeError` for a value QEMU cannot take.
+ * {@link listenIncoming} (where only the capabilities and `tlsCreds` matter), after the
+ * credentials have been added; QEMU refuses while a migration is in progress. Repeating it is
+ * harmless. Throws `RangeError` for a value QEMU cannot take.
  */
 export async function setMigrationOptions(qmp: QmpClient, options: MigrationOptions = {}): Promise<void> {
   const downtime = options.downtimeLimitMs ?? DEFAULT_MIGRATION_OPTIONS.downtimeLimitMs;
@@ -213,7 +225,13 @@ export async function setMigrationOptions(qmp: QmpClient, options: MigrationOpti
   await qmp.execute('migrate-set-capabilities', { capabilities }, EmptyReturnSchema);
   await qmp.execute(
     'migrate-set-parameters',
-    { 'downtime-limit': downtime, 'max-bandwidth': bandwidth === Number.POSITIVE_INFINITY ? NO_CAP : Math.min(bandwidth, NO_CAP) },
+    {
+      'downtime-limit': downtime,
+      'max-bandwidth': bandwidth === Number.POSITIVE_INFINITY ? NO_CAP : Math.min(bandwidth, NO_CAP),
+      // An empty string is QEMU's "none" for both.
+      'tls-creds': options.tlsCreds ?? '',
+      'tls-hostname': options.tlsHostname ?? '',
+    },
     EmptyReturnSchema,
   );
 }

@@ -59,6 +59,19 @@ export interface MirrorToNbdOptions {
   readonly onProgress?: (progress: JobProgress) => void;
   /** Aborting drops the mirror (as {@link abortMirrors}) and rejects. */
   readonly signal?: AbortSignal;
+  /** The id of client TLS credentials (qmp-tls.ts) to connect with (`tls-creds`); missing: plain TCP. */
+  readonly tlsCreds?: string;
+  /** The name the server's certificate must be valid for (`tls-hostname`); missing, QEMU checks `host`. */
+  readonly tlsHostname?: string;
+}
+
+/** Options for {@link nbdServe}. */
+export interface NbdServeOptions {
+  /**
+   * The id of server TLS credentials (qmp-tls.ts): clients must then negotiate TLS before they
+   * reach an export (`tls-creds`). Missing: plain TCP.
+   */
+  readonly tlsCreds?: string;
 }
 
 /** A step of moving disks failed; `qemuMessage` is QEMU's own explanation. */
@@ -94,11 +107,14 @@ export function diskExport(diskId: string): NbdExport {
  * On the destination: starts the NBD server on `address` (unless it runs already) and adds each
  * of `exports`, writable, unless an export of that name exists on the same node. Throws
  * {@link DiskMirrorError} with QEMU's message (port taken, unknown node, a name taken by another
- * node). Call on a QEMU launched with `incoming: true`, before the source mirrors to it.
+ * node). A server already running keeps the TLS setting it was started with. Call on a QEMU
+ * launched with `incoming: true`, before the source mirrors to it (and with `tlsCreds`, after
+ * adding those credentials).
  */
-export async function nbdServe(qmp: QmpClient, address: NbdAddress, exports: readonly NbdExport[]): Promise<void> {
+export async function nbdServe(qmp: QmpClient, address: NbdAddress, exports: readonly NbdExport[], options: NbdServeOptions = {}): Promise<void> {
   try {
-    await qmp.execute('nbd-server-start', { addr: { type: 'inet', data: { host: address.host, port: String(address.port) } } }, EmptyReturnSchema);
+    const addr = { type: 'inet', data: { host: address.host, port: String(address.port) } };
+    await qmp.execute('nbd-server-start', { addr, ...(options.tlsCreds !== undefined && { 'tls-creds': options.tlsCreds }) }, EmptyReturnSchema);
   } catch (e) {
     // QEMU 7.2 has no query for the server; a repeated start is refused with this message only.
     if (!(e instanceof QmpCommandError && e.desc === 'NBD server already running')) {
@@ -150,7 +166,9 @@ export async function nbdStop(qmp: QmpClient): Promise<void> {
  * the guest's writes now go to both. If job `jobId` exists already it is followed instead (a
  * retried call re-attaches). Throws {@link DiskMirrorError} if QEMU refuses or the job ends
  * before READY (the failed job stays for {@link abortMirrors}), and rejects after dropping the
- * mirror when `signal` aborts. Call while the source runs, before {@link migrate}.
+ * mirror when `signal` aborts (a certificate that fails the TLS checks is QEMU's refusal:
+ * "Certificate does not match the hostname ..."). Call while the source runs, before
+ * {@link migrate}, and with `tlsCreds`, after adding those credentials.
  */
 export async function mirrorToNbd(qmp: QmpClient, options: MirrorToNbdOptions): Promise<void> {
   const { jobId, signal } = options;
@@ -163,7 +181,11 @@ export async function mirrorToNbd(qmp: QmpClient, options: MirrorToNbdOptions): 
       try {
         if (!(await queryBlockNodes(qmp)).has(target)) {
           const server: JsonObject = { type: 'inet', host: options.host, port: String(options.port) };
-          await qmp.execute('blockdev-add', { driver: 'nbd', 'node-name': target, server, export: options.exportName }, EmptyReturnSchema);
+          const tls: JsonObject = {
+            ...(options.tlsCreds !== undefined && { 'tls-creds': options.tlsCreds }),
+            ...(options.tlsHostname !== undefined && { 'tls-hostname': options.tlsHostname }),
+          };
+          await qmp.execute('blockdev-add', { driver: 'nbd', 'node-name': target, server, export: options.exportName, ...tls }, EmptyReturnSchema);
         }
         await qmp.execute('blockdev-mirror', { 'job-id': jobId, device: options.node, target, sync: 'full', 'auto-dismiss': false }, EmptyReturnSchema);
       } catch (e) {

@@ -4,25 +4,30 @@ import type { HandlerGroup } from '../handler.js';
 import { replyOperation } from '../reply-operation.js';
 import type { Services } from '../services.js';
 
-/** A drain is asked of the host itself (the request is forwarded there): `local` or its own name. */
-function thisHost(s: Services, ref: string): void {
+/**
+ * A drain is asked of the host itself (the request is forwarded there): `local` or its own
+ * name. An unknown host is not_found; a known other one got here because it could not be reached.
+ */
+async function thisHost(s: Services, ref: string): Promise<void> {
   const me = s.cluster.hostName;
-  if (ref !== 'local' && ref !== me) throw new HerdError('host_unavailable', { host: ref, reason: `was asked for, but ${me} answered` });
+  if (ref === 'local' || ref === me) return;
+  await s.hosts.get(ref);
+  throw new HerdError('host_unavailable', { host: ref, reason: `was asked for, but ${me} answered` });
 }
 
 /** Cluster routes. */
 export const clusterHandlers: HandlerGroup<'startHostMaintenance' | 'endHostMaintenance' | 'evacuateHost' | 'getRebalancePlan' | 'migrateVm' | 'prepareMigration' | 'finishMigration'> = (s) => ({
   startHostMaintenance: async ({ params, query }, reply) => {
-    thisHost(s, params.id);
+    await thisHost(s, params.id);
     return replyOperation(reply, s.ops, (await s.cluster.drain.maintenance(true))!, query);
   },
   endHostMaintenance: async ({ params }) => {
-    thisHost(s, params.id);
+    await thisHost(s, params.id);
     await s.cluster.drain.maintenance(false);
     return s.hosts.get(s.cluster.hostName);
   },
   evacuateHost: async ({ params, query }, reply) => {
-    thisHost(s, params.id);
+    await thisHost(s, params.id);
     return replyOperation(reply, s.ops, await s.cluster.drain.evacuate(), query);
   },
   getRebalancePlan: async () => {
