@@ -6,7 +6,7 @@
  * whose daemon dies and whose link is cut is fenced and its HA VM runs elsewhere, never on two
  * hosts at once, nor when a live host is cut off the network; the leader dies and another host leads.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HerdError, type Vm } from '@herd/api';
@@ -44,6 +44,30 @@ afterAll(async () => {
   clearInterval(sampling);
   await cluster?.close();
 });
+
+/** Whether `pid` runs (is neither gone nor a zombie). */
+function isLive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
+/** Live processes whose command line mentions `text` (PostgreSQL, daemons, fence guards and QEMUs name the cluster's directory). */
+function livePidsMentioning(text: string): number[] {
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text) && isLive(pid);
+      } catch {
+        return false;
+      }
+    });
+}
 
 async function vm(ref: string, via: ClusterHost = h1): Promise<Vm> {
   return via.client.call('getVm', { params: { id: ref } });
@@ -204,4 +228,17 @@ describe('HA with fencing', () => {
     console.log(`leader ${leader.name} killed; ${next.name} leads after ${Date.now() - t0} ms`);
     await host.start();
   }, 120_000);
+});
+
+describe('the test cluster itself', () => {
+  it('closes without a trace: no namespace, mount, process or directory', async () => {
+    clearInterval(sampling);
+    const { id, root } = cluster;
+    expect(livePidsMentioning(root).length).toBeGreaterThan(0);
+    await cluster.close();
+    expect(readdirSync('/run/netns').filter((ns) => ns.startsWith(id))).toEqual([]);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(id);
+    expect(existsSync(root)).toBe(false);
+    expect(livePidsMentioning(root)).toEqual([]);
+  }, 60_000);
 });

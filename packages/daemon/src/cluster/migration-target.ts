@@ -150,7 +150,11 @@ export class MigrationTarget {
       return;
     }
     if (row.host !== this.#d.hostName) throw new HerdError('migration_refused', { name: row.name, reason: `it has not been switched over to ${this.#d.hostName}` });
-    const qmp = await QmpClient.connect(qmpSocketPath(this.#d.paths.runDir(vmId)));
+    // Once this host's reconciler has the VM, it runs here already (and holds its QMP socket).
+    if (this.#d.reconciler.instance(vmId)) throw new HerdError('migration_refused', { name: row.name, reason: `it already runs on ${this.#d.hostName}; there is no incoming migration to finish` });
+    const qmp = await QmpClient.connect(qmpSocketPath(this.#d.paths.runDir(vmId))).catch((e: unknown) => {
+      throw new HerdError('migration_refused', { name: row.name, reason: `no incoming QEMU of it answers here (${e instanceof Error ? e.message : String(e)})` });
+    });
     try {
       // In post-copy the guest must run here while its memory still arrives: no waiting for the end.
       if (outcome === 'commit') await awaitIncoming(qmp);
