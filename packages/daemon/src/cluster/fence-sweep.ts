@@ -4,7 +4,7 @@
  * that VM, since pids are reused.
  */
 import { readdirSync } from 'node:fs';
-import { isQemuOf, readPidfile } from '../host/proc.js';
+import { killQemuOf, readPidfile } from '../host/proc.js';
 import { pidfilePath } from '../qemu/launch-spec.js';
 import { join } from 'node:path';
 
@@ -23,10 +23,7 @@ export function killAllQemus(runRoot: string, only?: ReadonlySet<string>): strin
   for (const id of ids) {
     if (only && !only.has(id)) continue;
     try {
-      const pid = readPidfile(pidfilePath(join(runRoot, id)));
-      if (pid === undefined || !isQemuOf(pid, id)) continue;
-      process.kill(pid, 'SIGKILL');
-      killed.push(id);
+      if (killQemuOf(readPidfile(pidfilePath(join(runRoot, id))), id)) killed.push(id);
     } catch {
       // not a VM's directory, or the QEMU exited meanwhile
     }

@@ -14,7 +14,7 @@ import { HerdError, type Operation } from '@herd/api';
 import { runUnscoped } from '../tenancy/request-scope.js';
 import type { Logger } from 'pino';
 import type { EventInput } from '../events/event-log.js';
-import { processState } from '../host/proc.js';
+import { killQemuOf, processState } from '../host/proc.js';
 import type { NicService } from '../networks/nic-service.js';
 import type { OperationStore } from '../operations/operation-store.js';
 import { runOperation, type Progress } from '../operations/run-operation.js';
@@ -277,14 +277,7 @@ export class MigrationService {
   /** Ends the source's stopped QEMU and removes what it had here: runtime files, taps, local disk copies. */
   async #dropSource(row: VmRow, local: readonly VolumeRow[]): Promise<void> {
     const inst = this.#d.reconciler.release(row.id);
-    if (inst && processState(inst.pid) === 'alive') {
-      try {
-        process.kill(inst.pid, 'SIGKILL');
-      } catch {
-        // gone already
-      }
-      for (let i = 0; i < 100 && processState(inst.pid) === 'alive'; i++) await new Promise((r) => setTimeout(r, 20));
-    }
+    if (inst && killQemuOf(inst.pid, row.id)) for (let i = 0; i < 100 && processState(inst.pid) === 'alive'; i++) await new Promise((r) => setTimeout(r, 20));
     await rm(this.#d.paths.runDir(row.id), { recursive: true, force: true });
     await this.#d.nics.afterStop(row.id).catch(() => undefined);
     for (const v of local) await rm(v.path, { force: true });

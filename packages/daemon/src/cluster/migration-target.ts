@@ -7,7 +7,6 @@
  * between the two calls, so the reconciler can attach once the VM is this host's.
  */
 import { rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { HerdError } from '@herd/api';
 import { runUnscoped } from '../tenancy/request-scope.js';
 import type { Logger } from 'pino';
@@ -23,6 +22,7 @@ import type { VmRepo } from '../vm/vm-repo.js';
 import type { VolumeService } from '../volumes/volume-service.js';
 import type { VolumeRepo } from '../volumes/volume-repo.js';
 import { dropMigrationTls, ensureMigrationTls, hostServerPem } from './migration-tls.js';
+import { freePort } from '../host/free-port.js';
 
 /** What the source asks the destination to get ready for. */
 export interface PrepareRequest {
@@ -59,18 +59,6 @@ export interface MigrationTargetDeps {
    */
   readonly tls?: { readonly dir: string; readonly serverName: string };
   readonly log: Logger;
-}
-
-/** A free TCP port on `host` (QEMU's NBD server needs one named). */
-async function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** The destination of live migrations into this host. */

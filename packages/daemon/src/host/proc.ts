@@ -107,6 +107,21 @@ export function isQemuOf(pid: number, uuid: string): boolean {
 }
 
 /**
+ * SIGKILLs `pid` if /proc says it is the live QEMU of VM `uuid` (pids are reused, so never on a
+ * pidfile's word alone); true when it was killed. May be called at any time.
+ */
+export function killQemuOf(pid: number | undefined, uuid: string): boolean {
+  if (pid === undefined || !isQemuOf(pid, uuid)) return false;
+  try {
+    process.kill(pid, 'SIGKILL');
+    return true;
+  } catch {
+    // exited meanwhile
+    return false;
+  }
+}
+
+/**
  * Decodes a pidfile's text: a positive decimal integer and optional trailing whitespace, else
  * undefined (a pidfile caught mid-write may be empty). Pure.
  */

@@ -6,7 +6,6 @@
  * to an empty image by NBD mirror. The guest is watched through its serial console, which
  * moves with it.
  */
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../host/exec.js';
@@ -26,6 +25,7 @@ import { abortMirrors, diskExport, finishMirrors, mirrorToNbd, nbdServe, nbdStop
 import { topNode } from './qmp-nodes.js';
 import type { SerialConsole, TinyVm } from './testing/tiny-vm.js';
 import { TinyVmFixture } from './testing/tiny-vm.js';
+import { freePort } from '../host/free-port.js';
 
 const LOOPBACK = '127.0.0.1';
 // C0, C1, ... every 100 ms, in the background so that the shell stays usable, until /tmp/stop exists.
@@ -48,18 +48,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await fx?.cleanup();
 });
-
-/** A TCP port nothing listens on just now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, LOOPBACK, () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** The counter values the console shows from the last match to the end of its output. */
 async function counters(console: SerialConsole): Promise<number[]> {

@@ -7,7 +7,6 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +22,7 @@ import { TinyVmFixture } from './testing/tiny-vm.js';
 import { RecordingProxy } from './testing/recording-proxy.js';
 import { removeTlsCredsDir, writeTlsCredsDir } from './tls-creds-dir.js';
 import type { TlsCredsPem } from './tls-creds-dir.js';
+import { freePort } from '../host/free-port.js';
 
 const LOOPBACK = '127.0.0.1';
 /** Written into the guest's disk (and so its page cache): it must arrive, but never be readable on the wire. */
@@ -51,18 +51,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await fx?.cleanup();
 });
-
-/** A TCP port nothing listens on just now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, LOOPBACK, () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** An empty qcow2 of the source disk's virtual size, as a destination with local disks gets. */
 async function emptyImageLike(name: string): Promise<string> {

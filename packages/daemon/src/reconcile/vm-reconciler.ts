@@ -11,7 +11,7 @@ import { shareReadOnly } from '../confine/own-for-vm.js';
 import type { RunUids } from '../confine/run-uids.js';
 import { ownerOf } from '../confine/vm-owner.js';
 import type { ConsoleHubs } from '../console/console-hub.js';
-import { isQemuOf, readPidfile } from '../host/proc.js';
+import { isQemuOf, killQemuOf, readPidfile } from '../host/proc.js';
 import type { ImageRepo } from '../images/image-repo.js';
 import type { DataPaths } from '../paths.js';
 import { launchQemu } from '../qemu/launch.js';
@@ -176,13 +176,7 @@ export class VmReconciler {
       return done;
     } catch (e) {
       // A start that failed leaves nothing running: kill what was launched, drop its runtime files.
-      if (pid !== undefined && isQemuOf(pid, row.id)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone already
-        }
-      }
+      killQemuOf(pid, row.id);
       await rm(paths.runDir(row.id), { recursive: true, force: true });
       await this.#d.nics.afterStop(row.id).catch(() => undefined);
       // Saved memory that failed to load is not tried again: the next start boots the reverted disks.
@@ -241,13 +235,7 @@ export class VmReconciler {
   /** Ends an incoming QEMU launched by {@link launchIncoming} and removes its runtime files and taps. */
   async discardIncoming(vmId: string, pid = readPidfile(pidfilePath(this.#d.paths.runDir(vmId)))): Promise<void> {
     if (this.#instances.has(vmId)) return;
-    if (pid !== undefined && isQemuOf(pid, vmId)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone already
-      }
-    }
+    killQemuOf(pid, vmId);
     await rm(this.#d.paths.runDir(vmId), { recursive: true, force: true });
     await this.#d.nics.afterStop(vmId).catch(() => undefined);
   }
@@ -303,15 +291,8 @@ export class VmReconciler {
     const runDir = this.#d.paths.runDir(row.id);
     const inst = this.release(row.id);
     const pid = inst?.pid ?? readPidfile(pidfilePath(runDir));
-    const running = pid !== undefined && isQemuOf(pid, row.id);
-    if (running) {
-      this.#d.log.warn({ vm: row.name, vmId: row.id, pid, owner: row.host }, 'VM belongs to another host: stopping the copy here');
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // exited meanwhile
-      }
-    }
+    const running = killQemuOf(pid, row.id);
+    if (running) this.#d.log.warn({ vm: row.name, vmId: row.id, pid, owner: row.host }, 'VM belongs to another host: stopped the copy here');
     if (running || inst) {
       await rm(runDir, { recursive: true, force: true });
       await this.#d.nics.afterStop(row.id).catch(() => undefined);

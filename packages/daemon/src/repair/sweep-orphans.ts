@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { isQemuOf, readPidfile } from '../host/proc.js';
+import { killQemuOf, readPidfile } from '../host/proc.js';
 import type { DataPaths } from '../paths.js';
 import { pidfilePath } from '../qemu/launch-spec.js';
 
@@ -28,14 +28,7 @@ export async function sweepOrphans(paths: DataPaths, knownIds: ReadonlySet<strin
       const path = join(dir, entry);
       if (isRunDir) {
         const pid = readPidfile(pidfilePath(path));
-        if (pid !== undefined && isQemuOf(pid, id)) {
-          try {
-            process.kill(pid, 'SIGKILL');
-            removed.push(`QEMU pid ${pid}`);
-          } catch {
-            // gone already
-          }
-        }
+        if (killQemuOf(pid, id)) removed.push(`QEMU pid ${pid}`);
       }
       await rm(path, { recursive: true, force: true });
       removed.push(path);

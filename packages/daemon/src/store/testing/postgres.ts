@@ -8,11 +8,11 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { appendFile, chown, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { run } from '../../host/exec.js';
+import { freePort } from '../../host/free-port.js';
 
 /** A running throwaway server. */
 export interface PostgresServer {
@@ -134,17 +134,6 @@ export async function stopSharedPostgres(): Promise<void> {
   const server = shared;
   shared = undefined;
   await (await server?.catch(() => undefined))?.stop();
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 function readLog(dir: string): string {
