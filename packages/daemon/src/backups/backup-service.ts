@@ -211,7 +211,8 @@ export class BackupService {
       restart_policy: top.vm.restartPolicy,
       watchdog: top.vm.watchdog,
       display: top.vm.display ?? 'none',
-      desired_state: body.start ? 'running' : 'stopped',
+      // Running once its disks exist (below): its host must not start it before.
+      desired_state: 'stopped',
       reason: `restored from ${basename(archive)}`,
     });
     // The archive is unpacked here and the disks written into the pool from here: into a pool
@@ -262,7 +263,10 @@ export class BackupService {
         await rm(work, { recursive: true, force: true });
       }
       this.#d.log.info({ vm: name, vmId: vm.id, archive }, 'backup restored');
-      if (body.start) this.#d.wake(vm.id);
+      if (body.start) {
+        await this.#d.vms.setIntent(vm.id, { desired_state: 'running' });
+        this.#d.wake(vm.id);
+      }
       return { vm: { id: vm.id, name }, archive, chain: chain.length, ...(skipped.length ? { note: `no NIC made on missing network${skipped.length > 1 ? 's' : ''} ${skipped.join(', ')}` } : {}) };
     });
     return op;

@@ -92,7 +92,8 @@ export class CloneService {
       name: body.name,
       // Its QEMU gets a user of its own at its first start, never the source's.
       run_uid: null,
-      desired_state: body.start ? 'running' : 'stopped',
+      // Running once its disks exist (below): its host must not start it before.
+      desired_state: 'stopped',
       state: 'stopped',
       accel: null,
       pid: null,
@@ -137,7 +138,10 @@ export class CloneService {
         throw e;
       }
       this.#d.log.info({ vm: clone.name, vmId: clone.id, source: src.name, mode }, 'VM cloned');
-      if (body.start) this.#d.wake(clone.id);
+      if (body.start) {
+        await this.#d.vms.setIntent(clone.id, { desired_state: 'running' });
+        this.#d.wake(clone.id);
+      }
       return { vm: { id: clone.id, name: clone.name }, mode, disks: made.map((v) => v.name) };
     });
     return op;

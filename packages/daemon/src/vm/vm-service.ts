@@ -140,7 +140,9 @@ export class VmService {
       image_id: image.id,
       kernel_cmdline: body.kernelCmdline ?? null,
       accel_pref: accelPref,
-      desired_state: body.start ? 'running' : 'stopped',
+      // Running only once its disks and NICs exist (below): the VM's host, which may be
+      // another, must not start it (and make a root disk of its own) in between.
+      desired_state: 'stopped',
       restart_policy: body.restartPolicy ?? 'no',
       restart_max: body.restartLimit?.maxRestarts ?? defaultRestartLimit.maxRestarts,
       restart_window_s: body.restartLimit?.windowSeconds ?? defaultRestartLimit.windowSeconds,
@@ -180,7 +182,10 @@ export class VmService {
     const params: VmOpParams = { start: body.start === true };
     const op = await this.#d.ops.create('vm.create', { type: 'vm', id: row.id, name: row.name }, { ...params }, body.start ? 'starting' : 'created');
     await this.#d.tracker.track(op.id, row.id, 'vm.create', params, row.name);
-    if (body.start) this.#d.wake(row.id);
+    if (body.start) {
+      await this.#d.vms.setIntent(row.id, { desired_state: 'running' });
+      this.#d.wake(row.id);
+    }
     return op;
   }
 
