@@ -81,6 +81,8 @@ function newestMtime(path) {
 function ensureBuilt() {
   // tsc -b is incremental: it rebuilds only what changed, and takes a second when nothing did.
   sh('npx', ['tsc', '-b', 'packages/api', 'packages/daemon', 'packages/cli']);
+  // The `herd` executable is the CLI bundled into one file (packages/cli/bundle.mjs).
+  sh('node', [join(root, 'packages', 'cli', 'bundle.mjs')]);
   // The web UI (served by the daemon at /) is rebuilt when its sources or the API contract changed.
   const web = join(root, 'packages', 'web');
   const built = join(web, 'dist', 'index.html');

@@ -10,7 +10,7 @@ import { guestReady } from './wait.mjs';
 
 const repo = join(import.meta.dirname, '..', '..');
 const daemonMain = join(repo, 'packages', 'daemon', 'dist', 'main.js');
-const cliMain = join(repo, 'packages', 'cli', 'dist', 'main.js');
+const cliMain = join(repo, 'packages', 'cli', 'dist', 'herd.mjs');
 /** The node flags herd's daemon runs with (as `npm start` and test/helpers/daemon-process.ts). */
 const daemonNodeFlags = ['--lite-mode', '--max-semi-space-size=1', '--optimize-for-size', '--no-expose-wasm'];
 const wait = { wait: true, timeoutSeconds: 300 };

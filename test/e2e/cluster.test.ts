@@ -164,6 +164,23 @@ describe('live migration', () => {
     expect(plan.code, plan.stderr).toBe(0);
     expect(JSON.parse(plan.stdout)).toMatchObject({ automation: 'manual', threshold: 0.25, loads: { h1: expect.any(Number), h2: expect.any(Number), h3: 0 } });
   }, 180_000);
+
+  it('leaves a VM that cannot move running where it was when a drain fails; maintenance off takes the host back', async () => {
+    // Only h3 carries the label the VM asks for: a drain of h3 has nowhere to put it.
+    expect((await h1.cli(['host', 'label', 'h3', 'only=h3'])).code).toBe(0);
+    const created = await h1.cli(['vm', 'create', 'stuck', '--image', 'tiny', '--memory', '128M', '--pool', 'shared', '--selector', 'only=h3', '--start']);
+    expect(created.code, created.stderr).toBe(0);
+    const v = await runningOn('stuck', 'h3');
+    const drained = await h2.cli(['host', 'maintenance', 'h3']);
+    expect(drained.code).not.toBe(0);
+    expect(drained.stderr).toMatch(/1 of 1 VMs could not move and run on here: stuck \(/);
+    expect(await vm('stuck')).toMatchObject({ host: 'h3', state: 'running' });
+    expect(cluster.qemuProcesses().filter((q) => q.vmId === v.id).map((q) => q.host)).toEqual(['h3']);
+    expect((await h1.cli(['host', 'maintenance', 'h3', '--off'])).code).toBe(0);
+    expect((await h1.client.call('getHost', { params: { id: 'h3' } })).mode).toBe('active');
+    expect((await h1.cli(['vm', 'delete', 'stuck'])).code).toBe(0);
+    expect((await h1.cli(['host', 'label', 'h3', 'only-'])).code).toBe(0);
+  }, 180_000);
 });
 
 describe('HA with fencing', () => {

@@ -20,7 +20,9 @@ let screen: Vm;
 let other: Vm;
 
 beforeAll(async () => {
-  await daemon.start();
+  // Tickets last 5 s rather than 30, so that the expiry test need not wait long; every other
+  // ticket is used as soon as it is issued.
+  await daemon.start(['--console-ticket-ms', '5000']);
   await daemon.client.call('buildImage', { body: { recipe: 'tiny' }, query: { wait: true } });
   const made = await Promise.all(
     ['screen', 'other'].map((name) => daemon.client.call('createVm', { body: { name, image: 'tiny', memoryMiB: 128, display: 'vnc', start: true }, query: { wait: true } })),
@@ -111,8 +113,8 @@ describe('the graphical console (display vnc)', () => {
     const ticket = await daemon.client.call('createConsoleTicket', { params: { id: 'screen' }, body: {} });
     expect(ticket.ticket).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const left = Date.parse(ticket.expiresAt) - Date.now();
-    expect(left).toBeGreaterThan(20_000);
-    expect(left).toBeLessThanOrEqual(30_000);
+    expect(left).toBeGreaterThan(4000);
+    expect(left).toBeLessThanOrEqual(5000);
     const opened = await openVnc('screen', `?ticket=${ticket.ticket}`);
     if (!('ws' in opened)) throw new Error(`refused: ${JSON.stringify(opened)}`);
     const read = reader(opened.ws);
@@ -192,10 +194,10 @@ describe('the graphical console (display vnc)', () => {
     expect(await openVnc('screen', `?ticket=${forSerial.ticket}`)).toMatchObject({ status: 401, body: { error: { code: 'ticket_invalid', message: expect.stringContaining('not the graphical one') } } });
   });
 
-  it('refuses a ticket after 30 s', async () => {
-    await waitFor('the first ticket to expire', () => (Date.now() > Date.parse(late.expiresAt) + 200 ? true : undefined), 40_000, 250);
+  it('refuses a ticket once it has expired', async () => {
+    await waitFor('the first ticket to expire', () => (Date.now() > Date.parse(late.expiresAt) + 200 ? true : undefined), 10_000, 250);
     expect(await openVnc('screen', `?ticket=${late.ticket}`)).toMatchObject({ status: 401, body: { error: { code: 'ticket_invalid' } } });
-  }, 45_000);
+  });
 
   it('closes with the VM: its socket goes, and no ticket is handed out', async () => {
     await daemon.client.call('stopVm', { params: { id: 'other' }, body: { force: true }, query: { wait: true } });

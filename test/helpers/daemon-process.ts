@@ -15,7 +15,7 @@ export const daemonMain = join(repo, 'packages', 'daemon', 'dist', 'main.js');
 /** The node flags the daemon runs with (see packages/daemon/src/main.ts). */
 export const daemonNodeFlags = ['--lite-mode', '--max-semi-space-size=1', '--optimize-for-size', '--no-expose-wasm'];
 /** The built CLI entry. */
-export const cliMain = join(repo, 'packages', 'cli', 'dist', 'main.js');
+export const cliMain = join(repo, 'packages', 'cli', 'dist', 'herd.mjs');
 
 /** A daemon process under test. */
 export class DaemonProcess {

@@ -4,14 +4,13 @@
  * never stops VMs: they keep running and the next start reattaches to them.
  */
 import { existsSync } from 'node:fs';
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import { chmod, mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { hostNameProblem } from '@herd/api';
 import { startAlerting } from './alerts/alerting.js';
 import { joinCluster, type Cluster } from './cluster/cluster.js';
+import { startClusterRuntime, vmWakeChannel } from './cluster/cluster-runtime.js';
 import { HostRepo } from './cluster/host-repo.js';
 import { localFactsReader } from './cluster/local-facts.js';
 import { ConsoleHubs } from './console/console-hub.js';
@@ -42,10 +41,6 @@ import { sweepOrphans } from './repair/sweep-orphans.js';
 import { startListeners } from './serving/listeners.js';
 import { openNotifier } from './store/notifier.js';
 import { isPostgresUrl, openDatabase } from './store/open-database.js';
-import { ensureForwardKey } from './cluster/cluster-secrets.js';
-import { prepareClusterTls } from './cluster/cluster-tls.js';
-import { ForwardSigner } from './cluster/forward-signature.js';
-import { Forwarder } from './cluster/forwarder.js';
 import type { HostAccel } from './vm/resolve-accel.js';
 import { VmRepo } from './vm/vm-repo.js';
 import { VmService } from './vm/vm-service.js';
@@ -54,13 +49,7 @@ import { BackupRepo } from './backups/backup-repo.js';
 import { BackupService } from './backups/backup-service.js';
 import { CloneService } from './clones/clone-service.js';
 import { PlacementService } from './cluster/placement-service.js';
-import { FenceGuard } from './cluster/fence-guard.js';
-import { HaLoop } from './cluster/ha-loop.js';
-import { HostDrain } from './cluster/host-drain.js';
-import { MigrationService } from './cluster/migration-service.js';
-import { MigrationTarget } from './cluster/migration-target.js';
-import { chooseHost } from './cluster/placement.js';
-import { Rebalancer, defaultRebalanceSettings, type RebalanceSettings } from './cluster/rebalancer.js';
+import type { RebalanceSettings } from './cluster/rebalancer.js';
 import { failInterrupted } from './operations/run-operation.js';
 import { SnapshotRepo } from './snapshots/snapshot-repo.js';
 import { SnapshotService } from './snapshots/snapshot-service.js';
@@ -133,6 +122,8 @@ export interface ServeOptions {
   readonly leaderLeaseMs?: number;
   /** How long after a host's lease ran out the leader fences it and restarts its HA VMs elsewhere (default 2000 ms). */
   readonly haGraceMs?: number;
+  /** How long a console ticket opens a console (default 30 000 ms); tests shrink it. */
+  readonly consoleTicketMs?: number;
   /** How the leader rebalances (`--rebalance`, `--rebalance-threshold`, `--rebalance-budget`). */
   readonly rebalance?: Partial<RebalanceSettings>;
 }
@@ -301,7 +292,7 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
   for (const v of all) queue.add(v.id);
   await queue.idle();
 
-  const vnc = new VncConsoles({ vms, paths, tickets: new ConsoleTickets(), log });
+  const vnc = new VncConsoles({ vms, paths, tickets: new ConsoleTickets(options.consoleTicketMs === undefined ? {} : { ttlMs: options.consoleTicketMs }), log });
   // Tenancy: a new installation gets a cluster admin whose first token is handed over once, in
   // a file only root can read (root on the local socket needs none).
   const projects = new ProjectRepo(db);
@@ -312,87 +303,10 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
     await writeFile(paths.adminToken, `${firstToken}\n`, { mode: 0o600 });
     log.info({ user: 'admin', tokenFile: paths.adminToken }, "made cluster admin 'admin'; its token is in the token file");
   }
-  // Any host serves the API and relays what must run on a VM's host there; the hosts share one
-  // CA (before the listeners issue this host's certificate from it) and one forward key.
-  const clusterCa = clustered ? await prepareClusterTls(db, paths.tls, log) : undefined;
-  const signer = new ForwardSigner(await ensureForwardKey(db));
-  const forwarder = new Forwarder({ db, hostName, signer, clustered, log, ...(clusterCa && { ca: clusterCa.cert }) });
-  // Live migration, drains, HA and rebalancing.
-  // Where hosts speak HTTPS, the migration streams are TLS too: a destination serves them with a
-  // certificate from the cluster CA for its advertised name, which the source checks.
-  const advertisedTls = advertise !== null && new URL(advertise).protocol === 'https:' ? { dir: paths.tls, serverName: new URL(advertise).hostname.replace(/^\[|\]$/g, '') } : undefined;
-  const migrations = new MigrationService({ db, hostName, clustered, vms, volumeRows, ops, reconciler, exclusive: (id, fn) => queue.exclusive(id, fn), forwarder, nics, paths, ...(clusterCa && { tlsCa: clusterCa.cert }), note: (e) => events.append(e), log });
-  const migrationTarget = new MigrationTarget({ hostName, listenAddress: advertise !== null ? await underlayAddress(advertise) : '127.0.0.1', vms, volumeRows, volumes, reconciler, paths, wake, ...(advertisedTls && { tls: advertisedTls }), log });
-  const drain = new HostDrain({ db, hostName, clustered, hosts: hostRepo, ops, migrations, log });
-  const rebalancer = new Rebalancer({ db, settings: { ...defaultRebalanceSettings, ...options.rebalance }, leading: () => cluster.isLeader(), move: (vmId, to) => moveVm(vmId, to), log });
-  const haLoop = new HaLoop({
-    db,
-    hostName,
-    log,
-    graceMs: options.haGraceMs ?? 2000,
-    intervalMs: Math.max(250, Math.min(1000, cluster.heartbeat.heartbeatMs)),
-    leading: () => (cluster.isLeader() && cluster.term() !== undefined ? { term: cluster.term()! } : undefined),
-    chooseHost: (trx, vm, exclude) => chooseHost(trx, vm, { exclude }),
-    wake,
-    note: (e) => events.append(e),
-  });
-  /** Moves a VM (of any host) to `to`: here, or by asking its host. */
-  const moveVm = async (vmId: string, to: string): Promise<void> => {
-    const row = await vms.get(vmId);
-    if (!row) return;
-    if (row.host === hostName) {
-      await migrations.move(vmId, { to });
-      return;
-    }
-    const r = await forwarder.call(row.host, 'POST', `/api/v1/vms/${vmId}/actions/migrate?wait=true`, { to });
-    const op = r.body as { status?: string; message?: string; error?: { message?: string } };
-    if (r.status !== 200 || op.status !== 'succeeded') throw new Error(`moving ${row.name} from ${row.host} to ${to} failed: ${op.error?.message ?? op.message ?? JSON.stringify(r.body)}`);
-  };
-  cluster.onElected(() => {
-    haLoop.start();
-    rebalancer.start();
-  });
-  cluster.onDeposed(() => {
-    haLoop.stop();
-    rebalancer.stop();
-  });
-  let resync: NodeJS.Timeout | undefined;
-  let guard: FenceGuard | undefined;
-  if (clustered) {
-    // Other hosts' changes arrive as notifications; a periodic pass over this host's VMs is the safety net.
-    notifier.listen(vmWakeChannel, (id) => queue.add(id));
-    // Operations on a VM of another host (made here, run there) follow its changes from there.
-    vms.onChange((id) => void notifier.notify(vmChangeChannel, `${hostName} ${id}`).catch(() => undefined));
-    notifier.listen(vmChangeChannel, (payload) => {
-      const [from, id] = payload.split(' ');
-      if (from !== hostName && id) void tracker.recheck(id).catch(() => undefined);
-    });
-    resync = setInterval(() => void resyncOwnVms(), 10_000);
-    // Self-fencing: the guard stops this host's HA VMs if the lease is not renewed in time, even
-    // when this daemon is dead; while fenced the reconciler changes nothing.
-    guard = new FenceGuard(paths, log);
-    await guard.start(cluster.heartbeat.fenceDeadline ?? 0, await haVmsHere());
-    cluster.onRenewed((_started, deadline) => void haVmsHere().then((ids) => guard!.extend(deadline, ids)).catch(() => undefined));
-    cluster.onFence((reason) => {
-      reconciler.setFenced(true);
-      log.error({ host: hostName, reason }, 'fenced: this host could not renew its lease; its HA VMs are stopped and may restart elsewhere');
-    });
-    cluster.onRecovered(() => {
-      reconciler.setFenced(false);
-      log.warn({ host: hostName }, 'lease renewed again: reconciling what the cluster says is this host’s');
-      void resyncOwnVms();
-    });
-  }
-  async function haVmsHere(): Promise<string[]> {
-    return (await db.selectFrom('vms').select('id').where('host', '=', hostName).where('ha', '=', 1).execute()).map((r) => r.id);
-  }
-  async function resyncOwnVms(): Promise<void> {
-    try {
-      for (const v of await db.selectFrom('vms').select('id').where((eb) => eb.or([eb('host', '=', hostName), eb('migrating_to', '=', hostName)])).execute()) queue.add(v.id);
-    } catch (e) {
-      log.warn({ err: String(e) }, 'resync of this host’s VMs failed; will retry');
-    }
-  }
+  // Forwarding, live migration, drains, HA and rebalancing; it prepares the cluster CA, so it
+  // starts before the listeners (which issue this host's certificate from it).
+  const clusterRuntime = await startClusterRuntime({ db, notifier, hostName, advertise, clustered, paths, cluster, hostRepo, vms, volumeRows, volumes, nics, ops, tracker, events, reconciler, queue, wake, rebalance: options.rebalance, haGraceMs: options.haGraceMs, log });
+  const { forwarder, signer, migrations, migrationTarget, drain, rebalancer } = clusterRuntime;
   const auth = { authenticator: new Authenticator(users, process.getuid?.() ?? 0, signer), authorizer: new Authorizer(projects), peerUid: (socket: Socket) => peerCredentials(socket)?.uid };
   const app = await buildServer(
     { version: herdVersion, vms: vmService, images: imageService, ops, events, hosts, consoles, vnc, metrics, pools, volumes, snapshots, clones, backups, networks, nics, securityGroups, tenancy, auth, audit, forwarder, cluster: { hostName, migrations, migrationTarget, drain, rebalancer }, ...alerting.services },
@@ -427,16 +341,14 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
       if (closed) return;
       closed = true;
       queue.stop();
-      clearInterval(resync);
-      haLoop.stop();
-      rebalancer.stop();
+      clusterRuntime.stop();
       overlayRefresh?.stop();
       netQueue.stop();
       await membership.leave();
       await sampler.stop();
       metricsStore.close();
       await app.close();
-      forwarder.close();
+      clusterRuntime.close();
       await listeners.close();
       await alerting.close();
       health.closeAll();
@@ -447,18 +359,6 @@ export async function startDaemon(options: ServeOptions): Promise<Daemon> {
       await db.destroy();
     },
   };
-}
-
-/** The notification channel on which hosts tell each other that a VM changed (payload: its id). */
-const vmWakeChannel = 'herd_vm';
-/** The channel on which hosts say that a VM's record changed (payload: `HOST VMID`). */
-const vmChangeChannel = 'herd_vm_changed';
-
-/** The IP address of an advertised URL (a name is resolved): where this host's migration streams listen. */
-async function underlayAddress(advertise: string): Promise<string> {
-  const host = new URL(advertise).hostname.replace(/^\[|\]$/g, '');
-  if (isIP(host)) return host;
-  return (await lookup(host)).address;
 }
 
 /** `--advertise`: an http(s) URL without a trailing slash; throws a message naming the option. */

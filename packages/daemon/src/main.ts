@@ -29,12 +29,13 @@ const { values } = parseArgs({
     db: { type: 'string', ...(process.env.HERD_DB && { default: process.env.HERD_DB }) },
     'host-name': { type: 'string', ...(process.env.HERD_HOST_NAME && { default: process.env.HERD_HOST_NAME }) },
     advertise: { type: 'string', ...(process.env.HERD_ADVERTISE && { default: process.env.HERD_ADVERTISE }) },
-    // Lease timings, for tests that make hosts fail (milliseconds).
+    // Timings for tests (milliseconds): leases, for tests that make hosts fail; how long a console ticket lasts.
     'heartbeat-ms': { type: 'string' },
     'host-lease-ms': { type: 'string' },
     'fence-margin-ms': { type: 'string' },
     'leader-lease-ms': { type: 'string' },
     'ha-grace-ms': { type: 'string' },
+    'console-ticket-ms': { type: 'string' },
     // How the leader evens out host loads: manual (plans only), partial (relieves hot hosts), full.
     rebalance: { type: 'string', ...(process.env.HERD_REBALANCE && { default: process.env.HERD_REBALANCE }) },
     'rebalance-threshold': { type: 'string' },
@@ -52,7 +53,7 @@ if (!(metricsInterval >= 1 && metricsInterval <= 3600)) {
   process.exit(2);
 }
 /** A timing option in milliseconds, or undefined when not given; exits on nonsense. */
-function milliseconds(option: 'heartbeat-ms' | 'host-lease-ms' | 'fence-margin-ms' | 'leader-lease-ms' | 'ha-grace-ms'): number | undefined {
+function milliseconds(option: 'heartbeat-ms' | 'host-lease-ms' | 'fence-margin-ms' | 'leader-lease-ms' | 'ha-grace-ms' | 'console-ticket-ms'): number | undefined {
   const text = values[option];
   if (text === undefined) return undefined;
   const n = Number(text);
@@ -68,6 +69,7 @@ const timings = {
   fenceMarginMs: milliseconds('fence-margin-ms'),
   leaderLeaseMs: milliseconds('leader-lease-ms'),
   haGraceMs: milliseconds('ha-grace-ms'),
+  consoleTicketMs: milliseconds('console-ticket-ms'),
 };
 const automation = values.rebalance;
 if (automation !== undefined && automation !== 'manual' && automation !== 'partial' && automation !== 'full') {

@@ -43,6 +43,7 @@ interface ConsoleCommandOptions {
   readonly log?: boolean;
   readonly bytes?: number;
   readonly quietMs: number;
+  readonly until?: string;
 }
 
 const noWaitHelp = "return at once, printing the operation's id";
@@ -166,6 +167,7 @@ export function registerVm(program: Command): void {
       parseNonNegativeInt,
       1000,
     )
+    .option('--until <text>', 'when stdin is not a terminal: end as soon as the guest prints this text (for scripts that print a marker when done)')
     .action(async (name: string, opts: ConsoleCommandOptions, cmd: Command) => {
       const ctx = contextOf(cmd);
       checkName(name);
@@ -179,7 +181,7 @@ export function registerVm(program: Command): void {
       // The console WebSocket opens with a single-use ticket bound to this VM and this user.
       const { ticket } = await ctx.client.call('createConsoleTicket', { params: { id: name }, body: { console: 'serial' } });
       const url = webSocketUrl(ctx.client.consoleUrl(name, ticket), ctx.endpoint.url.startsWith('unix:') ? ctx.endpoint.url.slice('unix:'.length) : undefined);
-      await attachConsole({ url, headers: ctx.client.identityHeaders(), ...(ctx.endpoint.ca && { ca: ctx.endpoint.ca }), baseUrl: ctx.client.url, name, quietMs: opts.quietMs });
+      await attachConsole({ url, headers: ctx.client.identityHeaders(), ...(ctx.endpoint.ca && { ca: ctx.endpoint.ca }), baseUrl: ctx.client.url, name, quietMs: opts.quietMs, ...(opts.until !== undefined && { until: opts.until }) });
     });
 
   registerExplainPlacement(vm);

@@ -80,6 +80,15 @@ describe('herd vm console (stdin not a terminal)', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
   });
 
+  it('with --until, exits as soon as the guest prints the text, not after the quiet time', async () => {
+    const { daemon: d } = await echoConsole();
+    const started = Date.now();
+    const r = await runCli(['vm', 'console', 'web1', '--quiet-ms', '30000', '--until', 'DONE-7'], { url: d.url, input: 'work; echo DONE-7\n', timeoutMs: 20_000 });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('tiny login: ready\r\nwork; echo DONE-7\n');
+    expect(Date.now() - started).toBeLessThan(20_000);
+  }, 40_000);
+
   it('with empty stdin, prints the recent output and exits', async () => {
     const { daemon: d } = await echoConsole();
     const r = await runCli(['vm', 'console', 'web1', '--quiet-ms', '100'], { url: d.url });

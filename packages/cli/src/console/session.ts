@@ -5,7 +5,8 @@
  * Two modes, chosen by whether stdin is a terminal:
  * - interactive: the terminal goes into raw mode, keys go to the guest as typed, Ctrl-] detaches;
  * - script: stdin is sent to the guest as it arrives, output is printed, and the session ends
- *   once stdin has ended and the guest has then been quiet for `quietMs`.
+ *   once stdin has ended and the guest has then been quiet for `quietMs`, or as soon as the
+ *   guest prints `until`.
  */
 import WebSocket from 'ws';
 import { detachHint, splitAtEscape } from './escape.js';
@@ -25,6 +26,8 @@ export interface ConsoleOptions {
   readonly name: string;
   /** Script mode: how long the guest must be quiet after stdin ends before the session ends. */
   readonly quietMs: number;
+  /** Script mode: end as soon as the guest's output contains this text. */
+  readonly until?: string;
   readonly stdin?: NodeJS.ReadStream;
   readonly stdout?: NodeJS.WritableStream;
   readonly stderr?: NodeJS.WritableStream;
@@ -50,6 +53,8 @@ export function attachConsole(options: ConsoleOptions): Promise<void> {
     let settled = false;
     let stdinEnded = false;
     let quietTimer: NodeJS.Timeout | undefined;
+    // The end of the output so far: enough to find `until` split across frames.
+    let tail = '';
 
     const finish = (error?: Error) => {
       if (settled) return;
@@ -111,7 +116,16 @@ export function attachConsole(options: ConsoleOptions): Promise<void> {
       stdin.resume();
     });
     ws.on('message', (data: WebSocket.RawData) => {
-      stdout.write(Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data));
+      const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+      stdout.write(bytes);
+      if (!interactive && options.until) {
+        const seen = tail + bytes.toString('latin1');
+        if (seen.includes(options.until)) {
+          finish();
+          return;
+        }
+        tail = seen.slice(-options.until.length);
+      }
       if (stdinEnded) armQuietTimer();
     });
     ws.on('close', (code, reasonBytes) => {

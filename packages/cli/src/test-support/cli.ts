@@ -1,6 +1,6 @@
 /**
- * Runs the built `herd` executable for command tests. `ensureBuilt` compiles the CLI first
- * (incremental, under a lock, because test files run in parallel workers).
+ * Runs the built `herd` executable for command tests. `ensureBuilt` compiles and bundles the CLI
+ * first (incremental, under a lock, because test files run in parallel workers).
  */
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, rmdirSync } from 'node:fs';
@@ -9,10 +9,10 @@ import { fileURLToPath } from 'node:url';
 
 const cliDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const repoRoot = join(cliDir, '..', '..');
-/** The built entry point. */
-export const mainJs = join(cliDir, 'dist', 'main.js');
+/** The built executable (packages/cli/bundle.mjs). */
+export const mainJs = join(cliDir, 'dist', 'herd.mjs');
 
-/** Builds packages/cli (and what it references) once the lock is ours; a no-op when up to date. */
+/** Builds packages/cli (and what it references) and bundles it once the lock is ours; next to a no-op when up to date. */
 export function ensureBuilt(): void {
   const lock = join(cliDir, '.test-tmp', 'build.lock');
   mkdirSync(dirname(lock), { recursive: true });
@@ -26,8 +26,9 @@ export function ensureBuilt(): void {
       cwd: repoRoot,
       stdio: 'pipe',
     });
+    execFileSync(process.execPath, [join(cliDir, 'bundle.mjs')], { cwd: repoRoot, stdio: 'pipe' });
   } catch (e) {
-    const out = (e as { stdout?: Buffer }).stdout?.toString() ?? '';
+    const out = [(e as { stdout?: Buffer }).stdout, (e as { stderr?: Buffer }).stderr].join('');
     throw new Error(`building packages/cli failed:\n${out}`);
   } finally {
     rmdirSync(lock);
