@@ -1,81 +1,30 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { HerdError } from '@herd/api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventLog } from '../events/event-log.js';
-import { openDatabase, type Db } from '../store/open-database.js';
+import type { Db } from '../store/open-database.js';
 import type { HostsTable, VmRow } from '../store/schema.js';
 import { defaultProjectId } from '../tenancy/request-scope.js';
-import { newVmRow } from '../vm/new-vm-row.js';
 import { VmRepo } from '../vm/vm-repo.js';
 import { chooseHost, placeVm } from './placement.js';
 import { explainPlacement } from './placement-explanation.js';
 import { placementColumn, vmRequestOf } from './placement-request.js';
 import { PlacementService } from './placement-service.js';
 import { readPlacementView } from './placement-view.js';
+import { GiB, addHost as addHostTo, addVm as addVmTo, placementDb, vmRow } from './testing/placement-fixtures.js';
 
-const GiB = 1024 ** 3;
 const otherProject = '00000000-0000-4000-8000-0000000000ff';
 
-let dir: string;
 let db: Db;
+let close: () => Promise<void>;
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'herd-placement-'));
-  db = await openDatabase(join(dir, 'herd.db'));
-  await db
-    .insertInto('images')
-    .values({ id: 'img', name: 'tiny', kind: 'disk', format: 'qcow2', disk_path: '/nowhere', kernel_path: null, initrd_path: null, kernel_cmdline: null, min_memory_mib: null, virtual_size: GiB, actual_size: 0, source: 'test', created_at: new Date().toISOString() })
-    .execute();
+  ({ db, close } = await placementDb());
   await db.insertInto('projects').values({ id: otherProject, name: 'other', description: '', limits: '{}', created_at: new Date().toISOString() }).onConflict((oc) => oc.doNothing()).execute();
 });
-afterEach(async () => {
-  await db.destroy();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => close());
 
-/** Registers a host: online, its lease running for a minute, 4 threads, 8 GiB, 100 GiB, pool default, network default. */
-async function addHost(name: string, over: Partial<HostsTable> = {}): Promise<void> {
-  const now = Date.now();
-  await db
-    .insertInto('hosts')
-    .values({
-      name,
-      address: null,
-      cpus: 4,
-      memory_mib: 8192,
-      disk_gib: 100,
-      accel: 'kvm',
-      labels: '{}',
-      pools: '["default"]',
-      networks: '["default"]',
-      overcommit: '{}',
-      mode: 'active',
-      status: 'online',
-      load_cpu: null,
-      heartbeat_at: new Date(now).toISOString(),
-      lease_expires_at: new Date(now + 60_000).toISOString(),
-      started_at: new Date(now).toISOString(),
-      herd_version: 'test',
-      qemu_version: 'test',
-      kernel: 'test',
-      created_at: new Date(now).toISOString(),
-      ...over,
-    })
-    .execute();
-}
-
-/** A VM row as a create would make it: 1 vCPU, 1 GiB, a 10 GiB disk, on `host`. */
-function vmRow(name: string, host: string, over: Partial<VmRow> = {}): VmRow {
-  return { ...newVmRow({ name, host, cpus: 1, memory_mib: 1024, disk_bytes: 10 * GiB, image_id: 'img', kernel_cmdline: null, accel_pref: 'auto' }), project_id: defaultProjectId, ...over };
-}
-
-async function addVm(name: string, host: string, over: Partial<VmRow> = {}): Promise<VmRow> {
-  const row = vmRow(name, host, over);
-  await db.insertInto('vms').values(row).execute();
-  return row;
-}
+const addHost = (name: string, over: Partial<HostsTable> = {}) => addHostTo(db, name, over);
+const addVm = (name: string, host: string, over: Partial<VmRow> = {}) => addVmTo(db, name, host, over);
 
 const groups = (...gs: { name: string; policy: 'affinity' | 'anti-affinity'; hard?: boolean; maxPerHost?: number }[]) => placementColumn({ groups: gs });
 
