@@ -1,9 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HerdError } from '@herd/api';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -11,15 +9,14 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { certificateNames } from '../serving/certificate-names.js';
 import { ensureServerCertificate } from '../serving/server-certificate.js';
-import { openDatabase, type Db } from '../store/open-database.js';
+import type { Db } from '../store/open-database.js';
 import type { HostsTable, VmRow } from '../store/schema.js';
 import { defaultProjectId, runInScope, type RequestScope } from '../tenancy/request-scope.js';
-import { newVmRow } from '../vm/new-vm-row.js';
 import { ForwardSigner, forwardHeaders, type ForwardHeaderValues } from './forward-signature.js';
 import { prepareClusterTls } from './cluster-tls.js';
 import { Forwarder } from './forwarder.js';
+import { GiB, addHost as addHostTo, addVm as addVmTo, placementDb } from './testing/placement-fixtures.js';
 
-const GiB = 1024 ** 3;
 const otherProject = '00000000-0000-4000-8000-0000000000ff';
 const signer = new ForwardSigner(randomBytes(32));
 const log = pino({ level: 'silent' });
@@ -30,63 +27,21 @@ let forwarder: Forwarder;
 const closers: (() => Promise<unknown> | void)[] = [];
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'herd-forwarder-'));
-  db = await openDatabase(join(dir, 'herd.db'));
+  const made = await placementDb();
+  ({ db, dir } = made);
+  closers.push(made.close);
   const now = new Date().toISOString();
-  await db
-    .insertInto('images')
-    .values({ id: 'img', name: 'tiny', kind: 'disk', format: 'qcow2', disk_path: '/nowhere', kernel_path: null, initrd_path: null, kernel_cmdline: null, min_memory_mib: null, virtual_size: GiB, actual_size: 0, source: 'test', created_at: now })
-    .execute();
   await db.insertInto('projects').values({ id: otherProject, name: 'other', description: '', limits: '{}', created_at: now }).onConflict((oc) => oc.doNothing()).execute();
   forwarder = new Forwarder({ db, hostName: 'a', signer, clustered: true, log });
   closers.push(() => forwarder.close());
 });
 afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
-  await db.destroy();
-  rmSync(dir, { recursive: true, force: true });
 });
 
-/** Registers a host: online, its lease running for a minute. */
-async function addHost(name: string, over: Partial<HostsTable> = {}): Promise<void> {
-  const now = Date.now();
-  await db
-    .insertInto('hosts')
-    .values({
-      name,
-      address: `http://127.0.0.1:9/${name}`,
-      cpus: 4,
-      memory_mib: 8192,
-      disk_gib: 100,
-      accel: 'kvm',
-      labels: '{}',
-      pools: '["default"]',
-      networks: '[]',
-      overcommit: '{}',
-      mode: 'active',
-      status: 'online',
-      load_cpu: null,
-      heartbeat_at: new Date(now - 1000).toISOString(),
-      lease_expires_at: new Date(now + 60_000).toISOString(),
-      started_at: new Date(now).toISOString(),
-      herd_version: 'test',
-      qemu_version: 'test',
-      kernel: 'test',
-      created_at: new Date(now).toISOString(),
-      accel_preference: 'auto',
-      accel_reason: 'test',
-      kvm_usable: 1,
-      data_dir: '/nowhere',
-      ...over,
-    })
-    .execute();
-}
-
-async function addVm(name: string, host: string, over: Partial<VmRow> = {}): Promise<VmRow> {
-  const row: VmRow = { ...newVmRow({ name, host, cpus: 1, memory_mib: 512, disk_bytes: GiB, image_id: 'img', kernel_cmdline: null, accel_pref: 'auto' }), project_id: defaultProjectId, ...over };
-  await db.insertInto('vms').values(row).execute();
-  return row;
-}
+/** Registers a host: online, its lease running for a minute, reached at an address nothing answers on. */
+const addHost = (name: string, over: Partial<HostsTable> = {}) => addHostTo(db, name, { address: `http://127.0.0.1:9/${name}`, networks: '[]', ...over });
+const addVm = (name: string, host: string, over: Partial<VmRow> = {}) => addVmTo(db, name, host, { memory_mib: 512, disk_bytes: GiB, ...over });
 
 const scopeOf = (projectId: string): RequestScope => ({
   principal: { userId: 'u', userName: 'u', clusterAdmin: false, via: 'token', roles: new Map([[projectId, 'admin']]) },

@@ -9,8 +9,8 @@ import { newVmRow } from '../../vm/new-vm-row.js';
 
 export const GiB = 1024 ** 3;
 
-/** A fresh SQLite database in a directory of its own, holding image `img` (named `tiny`). */
-export async function placementDb(): Promise<{ db: Db; close: () => Promise<void> }> {
+/** A fresh SQLite database in a directory of its own (`dir`, removed by `close`), holding image `img` (named `tiny`). */
+export async function placementDb(): Promise<{ db: Db; dir: string; close: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'herd-placement-'));
   const db = await openDatabase(join(dir, 'herd.db'));
   await db
@@ -19,6 +19,7 @@ export async function placementDb(): Promise<{ db: Db; close: () => Promise<void
     .execute();
   return {
     db,
+    dir,
     close: async () => {
       await db.destroy();
       rmSync(dir, { recursive: true, force: true });
