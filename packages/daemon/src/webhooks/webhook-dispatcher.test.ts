@@ -133,6 +133,28 @@ describe('webhook delivery', () => {
   });
 });
 
+describe('webhook delivery from several hosts', () => {
+  it('sends each delivery once when the dispatchers of several hosts read the same database', async () => {
+    const r = await receiver([], 50);
+    servers.push(r.server);
+    const { repo, service } = setup();
+    const hook = await service.create({ url: r.url });
+    const hosts = [setup(), setup(), setup()];
+    // Pending deliveries queued by some host, due now: every dispatcher finds them at its start.
+    const now = Date.now();
+    await repo.insertDeliveries(
+      Array.from({ length: 20 }, (_, i) => ({
+        id: `d${i}`, webhook_id: hook.id, event_seq: i + 1, event_type: 'alert.firing', payload: `{"seq":${i + 1}}`, status: 'pending' as const,
+        attempts: 0, last_status_code: null, last_error: null, next_attempt_at: now, created_at: new Date(now).toISOString(), delivered_at: null,
+      })),
+    );
+    await Promise.all(hosts.map((h) => h.dispatcher.start(h.events)));
+    await until(async () => (await service.deliveries(hook.id, 'delivered')).length === 20);
+    await Promise.all(hosts.map((h) => h.dispatcher.settled()));
+    expect(r.got.map((g) => g.headers['x-herd-delivery']).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `d${i}`).sort());
+  });
+});
+
 describe('webhook pieces', () => {
   it('backoff doubles up to the cap and stops after the last attempt', () => {
     const o = { baseMs: 1000, capMs: 5000, maxAttempts: 5 };

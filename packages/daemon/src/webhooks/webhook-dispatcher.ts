@@ -138,8 +138,9 @@ export class WebhookDispatcher {
         const now = this.#o.now();
         for (const row of await this.#o.repo.due(now, slots, new Set(this.#inflight.keys()))) {
           if (this.#closed) return;
-          // A lease: while the attempt runs the row is not due again; after a crash it is, once the lease ends.
-          await this.#o.repo.updateDelivery(row.id, { next_attempt_at: now + this.#o.timeoutMs + 5_000 });
+          // A lease: while the attempt runs the row is not due again; after a crash it is, once
+          // the lease ends. Another host's dispatcher may have taken it since it was read.
+          if (row.next_attempt_at === null || !(await this.#o.repo.claim(row.id, row.next_attempt_at, now + this.#o.timeoutMs + 5_000))) continue;
           const p = this.#attempt(row).finally(() => {
             this.#inflight.delete(row.id);
             this.kick();

@@ -80,6 +80,16 @@ export class WebhookRepo {
     return q.execute();
   }
 
+  /**
+   * Takes pending delivery `id` until `until` (ms) if it is still due at `seen`, as `due` read
+   * it: true for the one caller that gets it. In a cluster every host's dispatcher reads the
+   * same deliveries; only the one whose claim lands sends.
+   */
+  async claim(id: string, seen: number, until: number): Promise<boolean> {
+    const r = await this.#db.updateTable('webhook_deliveries').set({ next_attempt_at: until }).where('id', '=', id).where('status', '=', 'pending').where('next_attempt_at', '=', seen).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
   /** When the next pending delivery is due (ms), or undefined when none is pending. */
   async nextDue(): Promise<number | undefined> {
     const r = await this.#db
